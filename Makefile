@@ -1,0 +1,39 @@
+# One-command set-up, run and test. `make test` is what CI runs (through .ci/run).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+DEB_PACKAGES := espeak-ng sox
+STAMP  := $(VENV)/.installed
+
+.PHONY: install deb run test seed clean
+
+install: deb $(STAMP)
+
+# Debian packages the project needs (speech synthesis for prompts and test callers).
+deb:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+seed: install
+	$(VENV)/bin/ivr seed --if-absent
+
+# Runs exactly the Procfile's web: line, with the virtualenv first on PATH.
+run: seed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) sh -c "exec $$(sed -n 's/^web: *//p' Procfile)"
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

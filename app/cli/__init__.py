@@ -1,0 +1,17 @@
+"""The `ivr` command: one click group; each subcommand lives in its own module here."""
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def main() -> None:
+    """Voice IVR bot server: run it, simulate calls, classify utterances, manage models."""
+
+
+def _register() -> None:
+    # Subcommand modules import heavy libraries lazily inside their commands, so `ivr --help` stays fast.
+    from app.cli import classify  # noqa: F401
+
+
+_register()

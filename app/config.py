@@ -1,0 +1,200 @@
+"""Settings: one frozen dataclass, read from the environment once by Settings.from_env()."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import urlparse
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+TRANSPORTS = ("stream", "record", "keypad")
+ASR_ENGINES = ("auto", "vosk", "pocketsphinx")
+_E164 = re.compile(r"^\+?[0-9]{3,15}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, parsed and validated."""
+
+    twilio_auth_token: str
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    public_url: str = "http://127.0.0.1:8000"
+    agent_numbers: tuple[str, ...] = ("+15550199",)
+    database_url: str = "sqlite:///var/ivr.db"
+    redis_url: str | None = None
+    vosk_model_path: Path | None = None
+    lang: str = "en"
+    twilio_api_base: str = "https://api.twilio.com"
+    asr: str = "auto"
+    transport: str = "stream"
+    data_dir: Path = Path("var")
+    grammars_dir: Path = Path("grammars")
+    prompts_dir: Path = Path("prompts")
+    agent_token: str | None = None
+    endpoint_silence_ms: int = 600
+    max_utterance_s: float = 12.0
+    no_input_s: float = 6.0
+    ring_timeout_s: int = 20
+    keep_recordings: bool = False
+    retention_days: int = 30
+    tts_voice: str = "en-us"
+    tts_rate: int = 165
+    bot_disclosure: str | None = None
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def public_host(self) -> str:
+        """Host[:port] part of PUBLIC_URL, used for the Media Streams websocket URL."""
+        return urlparse(self.public_url).netloc
+
+    @property
+    def stream_url(self) -> str:
+        """The wss:// (or ws:// for plain http) URL Twilio opens for Media Streams."""
+        scheme = "wss" if self.public_url.startswith("https") else "ws"
+        return f"{scheme}://{self.public_host}/media"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from the environment; raise SettingsError naming the first bad value."""
+        env = os.environ if env is None else env
+        _reject_unknown(env)
+        values: dict[str, object] = {}
+        for name, (attr, parse) in _FIELDS.items():
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[attr] = parse(raw.strip())
+            except (ValueError, TypeError) as exc:
+                raise SettingsError(f"{name}: {exc}") from None
+        if "twilio_auth_token" not in values:
+            raise SettingsError("TWILIO_AUTH_TOKEN: missing (needed to check Twilio's request signatures)")
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> "Settings":
+        """A copy with some fields changed (tests use this)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _url(raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"expected an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _numbers(raw: str) -> tuple[str, ...]:
+    numbers = tuple(n.strip() for n in raw.split(",") if n.strip())
+    bad = [n for n in numbers if not (_E164.match(n) or n.startswith("sip:") or n.startswith("client:"))]
+    if not numbers or bad:
+        raise ValueError(f"expected a comma list of phone numbers like +15550199, got {raw!r}")
+    return numbers
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
+        return raw.lower()
+    return parse
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive whole number, got {raw!r}")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _existing_dir(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"no such directory: {raw}")
+    return path
+
+
+def _lang(raw: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]{2})?", raw.lower()):
+        raise ValueError(f"expected a language code like en or fr, got {raw!r}")
+    return raw.lower()
+
+
+def _database_url(raw: str) -> str:
+    if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", raw):
+        raise ValueError(f"expected sqlite:///path or postgresql://..., got {raw!r}")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if not re.match(r"^(redis|rediss|unix)://", raw):
+        raise ValueError(f"expected redis://host:port/db, got {raw!r}")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    return _choice(("debug", "info", "warning", "error"))(raw).upper()
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+# Environment name -> (Settings attribute, parser). The single list of what may be set.
+_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "TWILIO_AUTH_TOKEN": ("twilio_auth_token", _text),
+    "TWILIO_ACCOUNT_SID": ("twilio_account_sid", _text),
+    "PUBLIC_URL": ("public_url", _url),
+    "AGENT_NUMBER": ("agent_numbers", _numbers),
+    "DATABASE_URL": ("database_url", _database_url),
+    "REDIS_URL": ("redis_url", _redis_url),
+    "VOSK_MODEL_PATH": ("vosk_model_path", _existing_dir),
+    "IVR_LANG": ("lang", _lang),
+    "TWILIO_API_BASE": ("twilio_api_base", _url),
+    "IVR_ASR": ("asr", _choice(ASR_ENGINES)),
+    "IVR_TRANSPORT": ("transport", _choice(TRANSPORTS)),
+    "IVR_DATA_DIR": ("data_dir", lambda raw: Path(raw).expanduser()),
+    "IVR_GRAMMARS_DIR": ("grammars_dir", _existing_dir),
+    "IVR_PROMPTS_DIR": ("prompts_dir", _existing_dir),
+    "IVR_AGENT_TOKEN": ("agent_token", _text),
+    "IVR_ENDPOINT_SILENCE_MS": ("endpoint_silence_ms", _positive_int),
+    "IVR_MAX_UTTERANCE_S": ("max_utterance_s", _positive_float),
+    "IVR_NO_INPUT_S": ("no_input_s", _positive_float),
+    "IVR_RING_TIMEOUT_S": ("ring_timeout_s", _positive_int),
+    "IVR_KEEP_RECORDINGS": ("keep_recordings", _bool),
+    "IVR_RETENTION_DAYS": ("retention_days", _positive_int),
+    "IVR_TTS_VOICE": ("tts_voice", _text),
+    "IVR_TTS_RATE": ("tts_rate", _positive_int),
+    "IVR_BOT_DISCLOSURE": ("bot_disclosure", _text),
+    "IVR_LOG_LEVEL": ("log_level", _log_level),
+}
+
+
+def _reject_unknown(env: Mapping[str, str]) -> None:
+    """An IVR_* variable we do not know is almost always a typo: say so instead of ignoring it."""
+    unknown = sorted(k for k in env if k.startswith("IVR_") and k not in _FIELDS)
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: unknown setting (known: {', '.join(sorted(_FIELDS))})")

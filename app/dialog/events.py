@@ -1,0 +1,87 @@
+"""What happens to a call: the events the flow reacts to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Union
+
+from app.dialog.business import Customer, Order, Store
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """A new call reached the bot."""
+
+    call_sid: str
+    caller: str = ""
+    called: str = ""
+    customer: Customer | None = None
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The caller said something and the NLU classified it."""
+
+    intent: str
+    confidence: float
+    slots: dict[str, str] = field(default_factory=dict)
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Keypad digits (a full entry ending with # or a single key)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """The caller stayed silent for the whole listening window."""
+
+
+@dataclass(frozen=True)
+class OrderLookedUp:
+    """Answer to a LookupOrder action: the order, or None when the number is unknown."""
+
+    number: str
+    order: Order | None
+
+
+@dataclass(frozen=True)
+class StoresLookedUp:
+    """Answer to a LookupStores action."""
+
+    stores: tuple[Store, ...]
+
+
+@dataclass(frozen=True)
+class TransferEnded:
+    """The agent leg finished: completed (bridged), no-answer, busy, failed or declined."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class MessageRecorded:
+    """The caller left a voicemail; its transcript (already recognised and redacted)."""
+
+    transcript: str
+    recording_url: str = ""
+
+
+@dataclass(frozen=True)
+class RecognizerFailed:
+    """Speech recognition is not available for this call: fall back to the keypad."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CallerHungUp:
+    """The caller ended the call."""
+
+
+Event = Union[CallStarted, Heard, Digits, NoInput, OrderLookedUp, StoresLookedUp,
+              TransferEnded, MessageRecorded, RecognizerFailed, CallerHungUp]

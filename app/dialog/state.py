@@ -1,0 +1,53 @@
+"""CallState: everything the flow remembers about one call, as a serializable record."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class CallState:
+    """One call's dialog state, keyed by CallSid; stored between webhooks as JSON."""
+
+    call_sid: str
+    node: str = "start"
+    caller: str = ""
+    caller_name: str = ""
+    today: str = ""                       # ISO date the call started (dates are spoken relative to it)
+    task: str = ""                        # the intent being served (order_status, cancel_order, ...)
+    order_number: str = ""
+    order_status: str = ""
+    pending_number: str = ""              # heard with low confidence, waiting for a yes
+    suggested_order: str = ""             # a known caller's most recent open order
+    city: str = ""
+    no_input: int = 0                     # consecutive silent turns
+    no_match: int = 0                     # consecutive turns not understood
+    unknown_orders: int = 0
+    agent_asks: int = 0
+    turns: int = 0
+    keypad_only: bool = False             # recognizer failed: prompts ask for keys
+    caller_words: list[str] = field(default_factory=list)
+    told: list[str] = field(default_factory=list)
+    last_says: list[dict[str, Any]] = field(default_factory=list)
+    last_listen: dict[str, Any] = field(default_factory=dict)
+    frustration: int = 0
+    outcome: str = ""
+    transfer_reason: str = ""
+    version: int = 0                      # bumped on every step; guards against lost updates
+
+    def to_json(self) -> str:
+        """Serialize for the session store."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "CallState":
+        """Parse what to_json wrote; unknown keys (from a newer version) are ignored."""
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    @property
+    def ended(self) -> bool:
+        """True once the call was transferred or hung up."""
+        return self.node in ("ended", "transferred")

@@ -1,0 +1,1 @@
+"""Pure language understanding: grammars, intent matching, spoken numbers."""

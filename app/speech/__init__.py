@@ -1,0 +1,1 @@
+"""Speech adapters: recognizers (Vosk, PocketSphinx), synthesis, telephone audio."""

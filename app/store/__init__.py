@@ -1,0 +1,1 @@
+"""Storage adapters: call sessions, call records, business data."""

@@ -1,0 +1,1 @@
+"""Twilio adapters: webhooks, Media Streams, TwiML, signatures, REST."""

@@ -1,0 +1,1 @@
+"""Agent pages, dashboard and metrics."""
