@@ -16,6 +16,7 @@ class CallStarted:
     caller: str = ""
     called: str = ""
     customer: Customer | None = None
+    recent_order: Order | None = None     # the known caller's most recent open order
     today: date | None = None
 
 
@@ -64,6 +65,13 @@ class TransferEnded:
 
 
 @dataclass(frozen=True)
+class AgentAnswered:
+    """The agent heard the whisper and pressed 1 (accepted) or declined."""
+
+    accepted: bool
+
+
+@dataclass(frozen=True)
 class MessageRecorded:
     """The caller left a voicemail; its transcript (already recognised and redacted)."""
 
@@ -84,4 +92,4 @@ class CallerHungUp:
 
 
 Event = Union[CallStarted, Heard, Digits, NoInput, OrderLookedUp, StoresLookedUp,
-              TransferEnded, MessageRecorded, RecognizerFailed, CallerHungUp]
+              TransferEnded, AgentAnswered, MessageRecorded, RecognizerFailed, CallerHungUp]

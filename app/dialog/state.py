@@ -34,6 +34,8 @@ class CallState:
     frustration: int = 0
     outcome: str = ""
     transfer_reason: str = ""
+    agent_accepted: bool = False
+    transfer_attempts: int = 0
     version: int = 0                      # bumped on every step; guards against lost updates
 
     def to_json(self) -> str:

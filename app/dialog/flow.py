@@ -1,0 +1,313 @@
+"""The call flow: step(state, event) -> (state, actions). Decides; never performs."""
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+from app.dialog import orders, summary
+from app.dialog.actions import (Action, Hangup, LookupOrder, LookupStores, RecordMessage,
+                                RequestCallback, Say)
+from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded,
+                               NoInput, OrderLookedUp, RecognizerFailed, StoresLookedUp,
+                               TransferEnded)
+from app.dialog.nodes import (HANDOFF_TASKS, MENU_KEYS, NODES, ORDER_TASKS, STORE_TASKS,
+                              YES_NO_KEYS)
+from app.dialog.state import CallState
+from app.dialog.turns import ask, goodbye, listen, remember_says, replay, reset_task, transfer
+from app.dialog.wording import say_list
+
+Result = tuple[CallState, list[Action]]
+MAX_WORDS_KEPT = 6
+
+
+def step(state: CallState, event: Event) -> Result:
+    """Advance one call by one event; returns the new state and what to do."""
+    s, actions = _dispatch(copy.deepcopy(state), event)
+    remember_says(s, actions)
+    return s, actions
+
+
+def _dispatch(s: CallState, event: Event) -> Result:
+    if isinstance(event, CallerHungUp):
+        return _hung_up(s)
+    if s.node == "ended":
+        return s, []
+    if s.node == "transferred":
+        return _after_transfer(s, event)
+    if isinstance(event, CallStarted):
+        return _greet(s, event)
+    if isinstance(event, (OrderLookedUp, StoresLookedUp)):
+        return _looked_up(s, event)
+    if isinstance(event, RecognizerFailed):
+        return _keypad_only(s)
+    if s.node == "voicemail":
+        return _voicemail(s, event)
+    return _caller_turn(s, event)
+
+
+def _caller_turn(s: CallState, event: Event) -> Result:
+    s.turns += 1
+    if isinstance(event, NoInput):
+        return _no_input(s)
+    if isinstance(event, Digits):
+        event = _digits_as_intent(s, event)
+        if isinstance(event, Digits):
+            return _node_digits(s, event.digits)
+    if isinstance(event, Heard):
+        return _heard(s, event)
+    return s, []
+
+
+def _heard(s: CallState, heard: Heard) -> Result:
+    s.no_input = 0
+    if heard.words:
+        s.caller_words = (s.caller_words + [heard.words])[-MAX_WORDS_KEPT:]
+        s.frustration += summary.frustration_in(heard.words)
+    if heard.intent == "agent":
+        s.agent_asks += 1
+        return transfer(s, "asked for a person")
+    if heard.intent in ("repeat", "help", "start_over", "goodbye"):
+        return _global(s, heard.intent)
+    handled = _node_heard(s, heard)
+    if handled is None:
+        return _no_match(s)
+    s.no_match = 0
+    return handled
+
+
+def _global(s: CallState, intent: str) -> Result:
+    if intent == "repeat":
+        return s, replay(s)
+    if intent == "help":
+        return s, [Say("help")] + ask(s, s.node, full=False)
+    if intent == "start_over":
+        reset_task(s)
+        return s, [Say("start_over")] + ask(s, "menu")
+    return goodbye(s)
+
+
+def _digits_as_intent(s: CallState, event: Digits) -> Event:
+    """Map single keys to intents where the node offers a keypad menu; 0 is always a person."""
+    digits = event.digits.rstrip("#")
+    if digits == "0" or (digits.startswith("0") and NODES.get(s.node, NODES["menu"]).max_digits == 1):
+        return Heard("agent", 1.0, {}, "")
+    if digits == "*":
+        return Heard("repeat", 1.0, {}, "")
+    expect = NODES[s.node].expect if s.node in NODES else ()
+    if "yes" in expect and digits in YES_NO_KEYS:
+        return Heard(YES_NO_KEYS[digits], 1.0, {}, "")
+    if s.node in ("menu", "anything_else") and digits in MENU_KEYS:
+        return Heard(MENU_KEYS[digits], 1.0, {}, "")
+    return Digits(digits)
+
+
+def _node_digits(s: CallState, digits: str) -> Result:
+    if s.node in ("collect_order", "confirm_number") and 4 <= len(digits) <= 8:
+        s.no_match = 0
+        s.no_input = 0
+        return s, [LookupOrder(digits)]
+    return _no_match(s)
+
+
+def _node_heard(s: CallState, heard: Heard) -> Result | None:
+    """The node's own reaction, or None when the utterance does not fit here."""
+    handler = _NODE_HANDLERS.get(s.node, _menu)
+    return handler(s, heard)
+
+
+def _menu(s: CallState, heard: Heard) -> Result | None:
+    return start_task(s, heard) if heard.intent in ORDER_TASKS + STORE_TASKS + HANDOFF_TASKS else None
+
+
+def start_task(s: CallState, heard: Heard) -> Result:
+    """Begin serving a request: collect what it needs, look it up, or hand over."""
+    s.task = heard.intent
+    if heard.intent in HANDOFF_TASKS:
+        reason = "billing question" if heard.intent == "billing_issue" else "complaint"
+        return transfer(s, reason)
+    if heard.intent in STORE_TASKS:
+        s.city = heard.slots.get("city", "") or s.city
+        return s, [LookupStores()]
+    number = heard.slots.get("order_number", "")
+    if number:
+        return orders.take_number(s, number, heard.confidence)
+    if s.order_number:
+        return s, [LookupOrder(s.order_number)]
+    return s, ask(s, "collect_order")
+
+
+def _offer_order(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        s.task = s.task or "order_status"
+        return s, [LookupOrder(s.suggested_order)]
+    if heard.intent == "no":
+        return s, ask(s, "menu")
+    if heard.intent in ORDER_TASKS and not heard.slots.get("order_number"):
+        heard = Heard(heard.intent, heard.confidence, {**heard.slots, "order_number": s.suggested_order},
+                      heard.words)
+    return _menu(s, heard)
+
+
+def _collect_order(s: CallState, heard: Heard) -> Result | None:
+    number = heard.slots.get("order_number", "")
+    if heard.intent in ORDER_TASKS:
+        s.task = heard.intent
+    if number:
+        return orders.take_number(s, number, heard.confidence)
+    if heard.intent in ORDER_TASKS:
+        return s, ask(s, "collect_order", full=False)
+    return _menu(s, heard) if heard.intent in STORE_TASKS + HANDOFF_TASKS else None
+
+
+def _confirm_number(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        number, s.pending_number = s.pending_number, ""
+        return s, [LookupOrder(number)]
+    if heard.intent == "no":
+        s.pending_number = ""
+        return s, [Say("number_again")] + listen(s, "collect_order")
+    return _collect_order(s, heard) if heard.slots.get("order_number") else None
+
+
+def _anything_else(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        return s, [Say("what_else")] + listen(s, "menu")
+    if heard.intent == "no":
+        return goodbye(s)
+    return _menu(s, heard)
+
+
+def _offer_agent(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        return transfer(s, s.transfer_reason or "asked for a person")
+    if heard.intent == "no":
+        s.transfer_reason = ""
+        return s, ask(s, "anything_else")
+    return _menu(s, heard)
+
+
+def _ask_city(s: CallState, heard: Heard) -> Result | None:
+    city = heard.slots.get("city", "")
+    if not city:
+        return _menu(s, heard) if heard.intent not in STORE_TASKS else None
+    s.city = city
+    return s, [LookupStores()]
+
+
+def _agent_unavailable(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        s.node = "voicemail"
+        return s, [Say("record_message"), RecordMessage()]
+    if heard.intent == "no":
+        return _callback(s, "")
+    return None
+
+
+_NODE_HANDLERS = {
+    "menu": _menu, "offer_order": _offer_order, "collect_order": _collect_order,
+    "confirm_number": _confirm_number, "confirm_cancel": orders.confirm_cancel,
+    "anything_else": _anything_else, "offer_agent": _offer_agent, "ask_city": _ask_city,
+    "agent_unavailable": _agent_unavailable,
+}
+
+
+def _greet(s: CallState, event: CallStarted) -> Result:
+    s.caller = event.caller
+    s.today = (event.today or date.today()).isoformat()
+    if event.customer is None:
+        return s, [Say("greeting")] + listen(s, "menu")
+    s.caller_name = event.customer.name
+    actions: list[Action] = [Say("greeting_known", {"first_name": event.customer.first_name})]
+    if event.recent_order is not None:
+        s.suggested_order = event.recent_order.number
+        return s, actions + ask(s, "offer_order", {"order_number": s.suggested_order})
+    return s, actions + ask(s, "menu")
+
+
+def _looked_up(s: CallState, event: OrderLookedUp | StoresLookedUp) -> Result:
+    if isinstance(event, OrderLookedUp):
+        return orders.answer(s, event)
+    return _answer_stores(s, event)
+
+
+def _answer_stores(s: CallState, event: StoresLookedUp) -> Result:
+    cities = say_list([store.city for store in event.stores])
+    store = next((st for st in event.stores if st.city.lower() == s.city.lower()), None)
+    if s.city and store is None:
+        unknown, s.city = s.city, ""
+        return s, [Say("location_unknown_city", {"city": unknown.title(), "cities": cities})] + \
+            listen(s, "ask_city", {"cities": cities})
+    if store is None:
+        if s.task == "store_hours":
+            s.told.append("store hours")
+            return s, [Say("hours_all")] + ask(s, "anything_else")
+        return s, ask(s, "ask_city", {"cities": cities})
+    hours = say_list([f"{days}, {span}" for days, span in store.hours])
+    prompt = "hours_city" if s.task == "store_hours" else "location_city"
+    s.told.append(f"{store.city} store {'hours' if s.task == 'store_hours' else 'address'}")
+    return s, [Say(prompt, {"city": store.city, "address": store.address, "hours": hours})] + \
+        ask(s, "anything_else")
+
+
+def _no_input(s: CallState) -> Result:
+    s.no_input += 1
+    if s.no_input >= 2:
+        return transfer(s, "silent twice")
+    return s, ask(s, s.node if s.node in NODES else "menu", full=False)
+
+
+def _no_match(s: CallState) -> Result:
+    s.no_match += 1
+    if s.no_match >= 2:
+        return transfer(s, "not understood twice")
+    node = NODES.get(s.node, NODES["menu"])
+    return s, [Say(node.rephrase, dict(s.last_listen.get("params", {})))] + \
+        listen(s, s.node, s.last_listen.get("params"))
+
+
+def _keypad_only(s: CallState) -> Result:
+    if s.keypad_only:
+        return transfer(s, "speech recognition failed")
+    s.keypad_only = True
+    node = s.node if s.node in NODES else "menu"
+    return s, [Say("keypad_fallback")] + ask(s, node, s.last_listen.get("params"))
+
+
+def _voicemail(s: CallState, event: Event) -> Result:
+    transcript = event.transcript if isinstance(event, MessageRecorded) else ""
+    return _callback(s, transcript, left_message=isinstance(event, MessageRecorded))
+
+
+def _callback(s: CallState, transcript: str, left_message: bool = False) -> Result:
+    s.node = "ended"
+    s.outcome = "voicemail"
+    note = summary.render(summary.build(s, s.transfer_reason or "agent unavailable"))
+    if not s.caller and not left_message:
+        return s, [Say("callback_no_number"), Hangup("voicemail")]
+    actions: list[Action] = [RequestCallback(s.caller, note, transcript)]
+    closing = "message_saved" if left_message else "callback_saved"
+    return s, actions + [Say(closing), Hangup("voicemail")]
+
+
+def _after_transfer(s: CallState, event: Event) -> Result:
+    if isinstance(event, AgentAnswered):
+        s.agent_accepted = event.accepted
+        return s, []
+    if not isinstance(event, TransferEnded):
+        return s, []
+    s.transfer_attempts += 1
+    # A whisper that was not accepted ends the agent leg as "completed" too: it is a decline.
+    if event.status == "completed" and s.agent_accepted:
+        s.node = "ended"
+        return s, [Hangup("transferred")]
+    s.outcome = ""
+    return s, ask(s, "agent_unavailable")
+
+
+def _hung_up(s: CallState) -> Result:
+    if s.node not in ("ended", "transferred"):
+        s.outcome = s.outcome or "hangup"
+    s.node = "ended"
+    return s, []
+
+

@@ -1,0 +1,132 @@
+"""Order requests: take the number, answer status, refunds, returns and cancellations."""
+from __future__ import annotations
+
+from datetime import date
+
+from app.dialog.actions import Action, CancelOrder, LookupOrder, Say
+from app.dialog.business import Order
+from app.dialog.events import Heard, OrderLookedUp
+from app.dialog.state import CallState
+from app.dialog.turns import ask, listen
+from app.dialog.wording import say_date, say_status
+
+Result = tuple[CallState, list[Action]]
+# Below this recognizer/NLU confidence the number is read back before it is used.
+CONFIRM_BELOW = 0.7
+
+
+def take_number(s: CallState, number: str, confidence: float) -> Result:
+    """Use a heard order number, reading it back first when we are not sure of it."""
+    if confidence < CONFIRM_BELOW:
+        s.pending_number = number
+        return s, ask(s, "confirm_number", {"order_number": number})
+    return s, [LookupOrder(number)]
+
+
+def answer(s: CallState, event: OrderLookedUp) -> Result:
+    """Answer the current task from the looked-up order (or handle an unknown number)."""
+    if event.order is None:
+        return _unknown(s, event.number)
+    order = event.order
+    s.order_number, s.order_status, s.unknown_orders = order.number, order.status, 0
+    s.task = s.task or "order_status"
+    answer_task = _TASK_ANSWERS.get(s.task, _status)
+    return answer_task(s, order, _today(s))
+
+
+def confirm_cancel(s: CallState, heard: Heard) -> Result | None:
+    """The caller's yes or no to cancelling a not-yet-shipped order."""
+    params = {"order_number": s.order_number}
+    if heard.intent == "yes":
+        s.order_status = "cancelled"
+        s.told.append(f"cancelled order {s.order_number}")
+        return s, [CancelOrder(s.order_number), Say("cancelled", params)] + ask(s, "anything_else")
+    if heard.intent == "no":
+        s.told.append(f"order {s.order_number} left as it is")
+        return s, [Say("not_cancelled", params)] + ask(s, "anything_else")
+    return None
+
+
+def _unknown(s: CallState, number: str) -> Result:
+    s.unknown_orders += 1
+    params = {"order_number": number}
+    if s.unknown_orders < 2:
+        return s, [Say("order_not_found", params)] + listen(s, "collect_order")
+    s.transfer_reason = "order not found"
+    s.told.append(f"could not find order {number}")
+    return s, [Say("order_not_found_again", params)] + ask(s, "offer_agent")
+
+
+def _status(s: CallState, order: Order, today: date) -> Result:
+    params = _order_params(order, today)
+    s.told.append(f"order {order.number} is {say_status(order.status)}")
+    actions: list[Action] = [Say(f"status_{order.status}", params)]
+    if order.status == "delayed":
+        s.transfer_reason = "delayed order"
+        return s, actions + ask(s, "offer_agent")
+    return s, actions + ask(s, "anything_else")
+
+
+def _refund(s: CallState, order: Order, today: date) -> Result:
+    params = _order_params(order, today)
+    if order.refund_issued_on is not None:
+        prompt = "refund_issued"
+    elif order.status == "delivered" and order.return_deadline() and order.return_deadline() >= today:
+        prompt = "refund_none_delivered"
+    else:
+        prompt = "refund_none"
+    s.told.append(f"refund for order {order.number}: {prompt.replace('_', ' ')}")
+    return s, [Say(prompt, params)] + ask(s, "anything_else")
+
+
+def _return(s: CallState, order: Order, today: date) -> Result:
+    params = _order_params(order, today)
+    prompt = _return_prompt(order, today)
+    s.told.append(f"order {order.number}: {prompt.replace('_', ' ')}")
+    if prompt == "return_processing":
+        s.task = "cancel_order"
+        return s, [Say(prompt, params)] + ask(s, "confirm_cancel", params)
+    return s, [Say(prompt, params)] + ask(s, "anything_else")
+
+
+def _return_prompt(order: Order, today: date) -> str:
+    deadline = order.return_deadline()
+    if order.status == "delivered":
+        return "return_eligible" if deadline and deadline >= today else "return_expired"
+    return {"processing": "return_processing", "returned": "return_already",
+            "cancelled": "return_cancelled"}.get(order.status, "return_not_delivered")
+
+
+def _cancel(s: CallState, order: Order, today: date) -> Result:
+    params = _order_params(order, today)
+    if order.can_cancel:
+        return s, [Say("confirm_cancel", params)] + listen(s, "confirm_cancel", params)
+    prompt = {"shipped": "cancel_shipped", "delayed": "cancel_shipped",
+              "delivered": "cancel_delivered", "cancelled": "cancel_already"}.get(
+                  order.status, "cancel_closed")
+    s.told.append(f"order {order.number} cannot be cancelled ({say_status(order.status)})")
+    return s, [Say(prompt, params)] + ask(s, "anything_else")
+
+
+_TASK_ANSWERS = {"order_status": _status, "refund_status": _refund,
+                 "return_item": _return, "cancel_order": _cancel}
+
+
+def _order_params(order: Order, today: date) -> dict[str, str]:
+    """Every slot an order prompt may use, already worded for speech."""
+    deadline = order.return_deadline()
+    return {
+        "order_number": order.number,
+        "item": order.item or "order",
+        "carrier": order.carrier or "the carrier",
+        "expected": say_date(order.expected_delivery, today) if order.expected_delivery else "soon",
+        "delivered": say_date(order.delivered_on, today) if order.delivered_on else "already",
+        "refunded": say_date(order.refund_issued_on, today) if order.refund_issued_on else "",
+        "refund_method": order.refund_method or "original payment method",
+        "deadline": say_date(deadline, today).removeprefix("on ") if deadline else "",
+        "status_words": say_status(order.status),
+    }
+
+
+def _today(s: CallState) -> date:
+    return date.fromisoformat(s.today) if s.today else date.today()

@@ -1,0 +1,191 @@
+"""The engine: loads a call's state, steps the flow, performs lookups, saves, and reports."""
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Protocol, Sequence
+
+from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder, LookupStores,
+                                RecordMessage, RequestCallback, Say, Transfer)
+from app.dialog.events import CallerHungUp, CallStarted, Event, Heard, OrderLookedUp, StoresLookedUp
+from app.dialog.flow import step
+from app.dialog.nodes import NODES
+from app.dialog.prompts import Prompts
+from app.dialog.state import CallState
+from app.dialog.summary import render as render_summary
+from app.dialog.turns import replay
+from app.dialog.wording import speakable
+from app.nlu.intents import Matcher
+from app.nlu.redact import redact
+from app.store.business import BusinessData
+from app.store.sessions import SessionStore, StaleState
+
+log = logging.getLogger(__name__)
+# Lookups are answered inside one handle() call; this bounds a buggy flow's loop.
+MAX_INNER_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Bot speech: `text` for transcripts and tests, `spoken` for the synthesizer."""
+
+    text: str
+    prompt: str = ""
+
+    @property
+    def spoken(self) -> str:
+        """Text as it should be pronounced (digit runs read digit by digit)."""
+        return speakable(self.text)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Transfer with the summary already rendered for the whisper."""
+
+    reason: str
+    summary_text: str
+    transfer: Transfer
+
+
+Output = Speak | Listen | Handover | RecordMessage | Hangup
+
+
+@dataclass
+class Reply:
+    """What the transport must do after one event, in order."""
+
+    outputs: list[Output] = field(default_factory=list)
+    state: CallState | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """Everything the bot says in this reply."""
+        return [o.text for o in self.outputs if isinstance(o, Speak)]
+
+    @property
+    def listen(self) -> Listen | None:
+        """The listen request, if the bot waits for the caller."""
+        return next((o for o in self.outputs if isinstance(o, Listen)), None)
+
+
+class CallObserver(Protocol):
+    """Receives what happens on calls (call records, metrics)."""
+
+    def on_event(self, state: CallState, event: Event) -> None: ...
+    def on_reply(self, state: CallState, reply: Reply) -> None: ...
+    def on_callback(self, state: CallState, request: RequestCallback) -> None: ...
+
+
+class Engine:
+    """Performs what the flow decides for every call; shared by all transports."""
+
+    def __init__(self, sessions: SessionStore, business: BusinessData, prompts: Prompts,
+                 matcher: Matcher, observers: Sequence[CallObserver] = (),
+                 today: Callable[[], date] = date.today) -> None:
+        self.sessions = sessions
+        self.business = business
+        self.prompts = prompts
+        self.matcher = matcher
+        self.observers = list(observers)
+        self.today = today
+
+    def start(self, call_sid: str, caller: str = "", called: str = "") -> Reply:
+        """A call arrived; a repeated start of a known call re-asks instead of restarting."""
+        existing = self.sessions.load(call_sid)
+        if existing is not None and not existing.ended:
+            return self._render(existing, replay(copy.deepcopy(existing)))
+        return self.handle(call_sid, self._call_started(call_sid, caller, called))
+
+    def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0) -> Reply:
+        """Recognised caller speech: classify it against what the current node expects."""
+        state = self.sessions.load(call_sid)
+        expect = NODES[state.node].expect if state and state.node in NODES else ()
+        match = self.matcher.match(text, expect)
+        confidence = min(match.confidence, asr_confidence)
+        return self.handle(call_sid, Heard(match.intent, confidence, dict(match.slots), redact(text)))
+
+    def hang_up(self, call_sid: str) -> Reply | None:
+        """The caller (or the network) ended the call; unknown calls are ignored."""
+        if self.sessions.load(call_sid) is None:
+            return None
+        return self.handle(call_sid, CallerHungUp())
+
+    def expected(self, call_sid: str) -> tuple[str, ...]:
+        """The intents the call's current node expects (for recognizer grammars)."""
+        state = self.sessions.load(call_sid)
+        return NODES[state.node].expect if state and state.node in NODES else ()
+
+    def state(self, call_sid: str) -> CallState | None:
+        """The stored state of a call, if any."""
+        return self.sessions.load(call_sid)
+
+    def handle(self, call_sid: str, event: Event) -> Reply:
+        """Step the call's flow with one event; retries once if another worker raced us."""
+        try:
+            return self._handle_once(call_sid, event)
+        except StaleState:
+            log.warning("call %s: concurrent update, retrying", call_sid)
+            return self._handle_once(call_sid, event)
+
+    def _handle_once(self, call_sid: str, event: Event) -> Reply:
+        state = self.sessions.load(call_sid) or CallState(call_sid=call_sid)
+        self._notify("on_event", state, event)
+        state, actions = self._run(state, event)
+        state.version += 1
+        reply = self._render(state, actions)
+        self.sessions.save(state)
+        self._notify("on_reply", state, reply)
+        return reply
+
+    def _run(self, state: CallState, event: Event) -> tuple[CallState, list[Action]]:
+        """Step, answering lookups in place, until the flow asks the transport for something."""
+        done: list[Action] = []
+        for _ in range(MAX_INNER_STEPS):
+            state, actions = step(state, event)
+            follow_up = None
+            for action in actions:
+                follow_up = self._perform(state, action) or follow_up
+                if not isinstance(action, (LookupOrder, LookupStores, CancelOrder, RequestCallback)):
+                    done.append(action)
+            if follow_up is None:
+                return state, done
+            event = follow_up
+        raise RuntimeError(f"call {state.call_sid}: flow did not settle")
+
+    def _perform(self, state: CallState, action: Action) -> Event | None:
+        if isinstance(action, LookupOrder):
+            return OrderLookedUp(action.number, self.business.order(action.number))
+        if isinstance(action, LookupStores):
+            return StoresLookedUp(tuple(self.business.stores()))
+        if isinstance(action, CancelOrder):
+            self.business.cancel_order(action.number)
+        elif isinstance(action, RequestCallback):
+            self._notify("on_callback", state, action)
+        return None
+
+    def _render(self, state: CallState, actions: list[Action]) -> Reply:
+        outputs: list[Output] = []
+        for action in actions:
+            if isinstance(action, Say):
+                outputs.append(Speak(self.prompts.render(action.prompt, action.params), action.prompt))
+            elif isinstance(action, Transfer):
+                outputs.append(Handover(action.reason, render_summary(action.summary), action))
+            else:
+                outputs.append(action)  # type: ignore[arg-type]
+        return Reply(outputs, state)
+
+    def _call_started(self, call_sid: str, caller: str, called: str) -> CallStarted:
+        customer = self.business.customer_by_phone(caller) if caller else None
+        recent = self.business.recent_open_order(caller) if customer else None
+        return CallStarted(call_sid, caller, called, customer, recent, self.today())
+
+    def _notify(self, method: str, state: CallState, payload: object) -> None:
+        # An observer failing (e.g. records database down) must never break the call itself.
+        for observer in self.observers:
+            try:
+                getattr(observer, method)(state, payload)
+            except Exception:  # noqa: BLE001
+                log.exception("call %s: observer %s failed", state.call_sid, method)
+

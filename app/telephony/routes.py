@@ -1,0 +1,176 @@
+"""Twilio voice webhooks: signed requests in, TwiML out."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from app.dialog.events import AgentAnswered, Digits, NoInput, TransferEnded
+from app.dialog.summary import build as build_summary, render as render_summary
+from app.dialog.wording import speakable
+from app.engine import Reply
+from app.services import Services
+from app.telephony import forms, twiml
+
+log = logging.getLogger(__name__)
+voice = Blueprint("voice", __name__)
+XML = "text/xml"
+
+
+def services() -> Services:
+    """The objects create_app wired for this app."""
+    return current_app.extensions["ivr"]
+
+
+@voice.before_request
+def check_signature() -> None:
+    """Refuse anything not signed by Twilio with our auth token; nothing is touched before this."""
+    if request.endpoint == "voice.healthz":
+        return
+    signature = request.headers.get("X-Twilio-Signature")
+    if not services().signatures.valid(request.full_path, request.form, signature):
+        log.warning("refused %s: bad or missing Twilio signature", request.path)
+        abort(403)
+
+
+@voice.errorhandler(forms.BadRequest)
+def bad_form(exc: forms.BadRequest) -> tuple[Response, int]:
+    """A malformed webhook gets a clear 400, never a 500."""
+    return jsonify(error=str(exc)), 400
+
+
+@voice.get("/healthz")
+def healthz() -> Response:
+    """Ready when the app is wired (models and data loaded in create_app)."""
+    return jsonify(status="ok", transport=services().settings.transport, asr=services().asr_name)
+
+
+@voice.post("/voice/incoming")
+def incoming() -> Response:
+    """A new call: greet (keypad/record) or open the media stream (stream)."""
+    call = forms.CallStarted.from_form(request.form)
+    svc = services()
+    reply = svc.engine.start(call.call_sid, call.caller, call.called)
+    if svc.settings.transport == "stream":
+        return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call.call_sid, call.caller))
+    return _twiml(reply)
+
+
+@voice.post("/voice/gather")
+def gather() -> Response:
+    """Keys pressed during a prompt, or nothing (the Gather timed out)."""
+    keys = forms.KeysPressed.from_form(request.form)
+    return _turn(keys.call_sid, lambda engine: engine.handle(
+        keys.call_sid, Digits(keys.digits) if keys.digits else NoInput()))
+
+
+@voice.post("/voice/recording")
+def recording() -> Response:
+    """Record transport: the caller's turn was recorded; recognise it offline."""
+    rec = forms.Recording.from_form(request.form)
+    svc = services()
+    if rec.digits and rec.digits not in ("#", "hangup"):
+        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, Digits(rec.digits)))
+    if not rec.url or rec.duration <= 0 or svc.recordings is None:
+        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, NoInput()))
+    return _turn(rec.call_sid, lambda engine: svc.recordings.recognise_turn(rec.call_sid, rec.url))
+
+
+@voice.post("/voice/recorded")
+def recorded() -> Response:
+    """A voicemail was left (or not): store it as a callback request."""
+    rec = forms.Recording.from_form(request.form)
+    svc = services()
+    if svc.recordings is None or not rec.url:
+        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, NoInput()))
+    return _turn(rec.call_sid, lambda engine: svc.recordings.take_voicemail(rec.call_sid, rec.url))
+
+
+@voice.post("/voice/dial-status")
+def dial_status() -> Response:
+    """The agent leg ended: bridged, or nobody took the call (then ring the next agent)."""
+    ended = forms.DialEnded.from_form(request.form, request.args.get("attempt"))
+    svc = services()
+    state = svc.engine.state(ended.call_sid)
+    unanswered = ended.status != "completed" or (state is not None and not state.agent_accepted)
+    if unanswered and ended.attempt + 1 < len(svc.settings.agent_numbers):
+        response = VoiceResponse()
+        twiml.dial_agent(response, svc.style, ended.attempt + 1)
+        return _xml(str(response))
+    return _turn(ended.call_sid, lambda engine: engine.handle(ended.call_sid, TransferEnded(ended.status)))
+
+
+@voice.post("/voice/whisper")
+def whisper() -> Response:
+    """The agent's leg: hear the summary, press 1 to take the call."""
+    parent = _parent_sid()
+    svc = services()
+    state = svc.engine.state(parent)
+    text = render_summary(build_summary(state, state.transfer_reason)) if state else "Incoming caller."
+    response = VoiceResponse()
+    gather_keys = Gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                         action=svc.style.url("/voice/whisper/answer", parent=parent))
+    gather_keys.say(speakable(text) + " Press 1 to take the call.", language=svc.style.language)
+    response.append(gather_keys)
+    response.hangup()
+    return _xml(str(response))
+
+
+@voice.post("/voice/whisper/answer")
+def whisper_answer() -> Response:
+    """1 accepts (empty TwiML bridges the call); anything else declines."""
+    parent = request.args.get("parent") or _parent_sid()
+    accepted = (request.form.get("Digits") or "").strip() == "1"
+    svc = services()
+    if svc.engine.state(parent) is not None:
+        svc.engine.handle(parent, AgentAnswered(accepted))
+    response = VoiceResponse()
+    if not accepted:
+        response.hangup()
+    return _xml(str(response))
+
+
+@voice.post("/voice/status")
+def status() -> tuple[str, int]:
+    """Twilio's status callback: a finished call closes its record."""
+    call = forms.CallStatus.from_form(request.form)
+    if call.status in ("completed", "busy", "failed", "no-answer", "canceled"):
+        services().engine.hang_up(call.call_sid)
+    return "", 204
+
+
+@voice.post("/voice/fallback")
+def fallback() -> Response:
+    """Twilio calls this when our main webhook failed: apologise and reach a person."""
+    svc = services()
+    response = VoiceResponse()
+    response.say("Sorry, we're having a technical problem. Connecting you to a person.",
+                 language=svc.style.language)
+    twiml.dial_agent(response, svc.style)
+    return _xml(str(response))
+
+
+def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
+    """Run one caller turn; a call we do not know yet is started instead of failing."""
+    engine = services().engine
+    if engine.state(call_sid) is None:
+        log.warning("call %s: unknown call on a turn webhook; starting it", call_sid)
+        return _twiml(engine.start(call_sid, request.form.get("From", "")))
+    return _twiml(handle(engine))
+
+
+def _parent_sid() -> str:
+    sid = (request.form.get("ParentCallSid") or request.args.get("parent") or "").strip()
+    if not sid:
+        raise forms.BadRequest("ParentCallSid is missing")
+    return sid
+
+
+def _twiml(reply: Reply) -> Response:
+    return _xml(twiml.render(reply, services().style))
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype=XML)

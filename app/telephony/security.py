@@ -1,0 +1,28 @@
+"""Twilio request signatures: every webhook and the websocket handshake are checked."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from twilio.request_validator import RequestValidator
+
+
+class SignatureChecker:
+    """Validates X-Twilio-Signature against the URL Twilio saw (rebuilt from PUBLIC_URL)."""
+
+    def __init__(self, auth_token: str, public_url: str) -> None:
+        self._validator = RequestValidator(auth_token)
+        self._public_url = public_url.rstrip("/")
+
+    def url_for(self, full_path: str) -> str:
+        """The URL Twilio signed: PUBLIC_URL + the request's path and query."""
+        return self._public_url + (full_path.rstrip("?") if full_path.endswith("?") else full_path)
+
+    def valid(self, full_path: str, params: Mapping[str, str], signature: str | None) -> bool:
+        """True when the signature matches this request."""
+        if not signature:
+            return False
+        return bool(self._validator.validate(self.url_for(full_path), dict(params), signature))
+
+    def sign(self, full_path: str, params: Mapping[str, str]) -> str:
+        """The signature Twilio would send (used by the simulator and tests)."""
+        return self._validator.compute_signature(self.url_for(full_path), dict(params))

@@ -1,0 +1,105 @@
+"""TwiML: the engine's replies as Twilio voice documents (through twilio's VoiceResponse)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Connect, Dial, Gather, VoiceResponse
+
+from app.dialog.actions import Hangup, Listen, RecordMessage
+from app.engine import Handover, Reply, Speak
+
+
+@dataclass(frozen=True)
+class TwimlStyle:
+    """How replies become TwiML for this deployment."""
+
+    public_url: str
+    transport: str = "keypad"          # keypad | record | stream
+    agent_numbers: tuple[str, ...] = ()
+    ring_timeout_s: int = 20
+    no_input_s: float = 6.0
+    max_utterance_s: float = 12.0
+    endpoint_silence_ms: int = 600
+    language: str = "en-US"
+
+    def url(self, path: str, **query: object) -> str:
+        """An absolute callback URL (what Twilio will sign and we will validate)."""
+        suffix = f"?{urlencode(query)}" if query else ""
+        return f"{self.public_url}{path}{suffix}"
+
+
+def render(reply: Reply, style: TwimlStyle) -> str:
+    """The whole reply as one TwiML document."""
+    response = VoiceResponse()
+    pending: list[Speak] = []
+    for output in reply.outputs:
+        if isinstance(output, Speak):
+            pending.append(output)
+        elif isinstance(output, Listen):
+            _listen(response, pending, output, style)
+            pending = []
+        else:
+            _say_all(response, pending, style)
+            pending = []
+            _other(response, output, style)
+    _say_all(response, pending, style)
+    return str(response)
+
+
+def connect_stream(style: TwimlStyle, stream_url: str, call_sid: str, caller: str) -> str:
+    """The answer to /voice/incoming in streaming mode: open the Media Streams websocket."""
+    response = VoiceResponse()
+    connect = Connect()
+    stream = connect.stream(url=stream_url)
+    stream.parameter(name="call_sid", value=call_sid)
+    stream.parameter(name="caller", value=caller)
+    response.append(connect)
+    # Reached only if the stream ends without a transfer: never leave dead air.
+    response.redirect(style.url("/voice/fallback"), method="POST")
+    return str(response)
+
+
+def dial_agent(response: VoiceResponse, style: TwimlStyle, attempt: int = 0) -> None:
+    """<Dial> the attempt-th agent number, with the whisper on the agent's leg."""
+    numbers = style.agent_numbers or ("",)
+    number = numbers[min(attempt, len(numbers) - 1)]
+    dial = Dial(action=style.url("/voice/dial-status", attempt=attempt), method="POST",
+                timeout=style.ring_timeout_s, answer_on_bridge=True)
+    dial.number(number, url=style.url("/voice/whisper", attempt=attempt), method="POST")
+    response.append(dial)
+
+
+def _say_all(parent: VoiceResponse | Gather, says: list[Speak], style: TwimlStyle) -> None:
+    for speak in says:
+        parent.say(speak.spoken, language=style.language)
+
+
+def _listen(response: VoiceResponse, says: list[Speak], listen: Listen, style: TwimlStyle) -> None:
+    record = style.transport == "record"
+    # In record mode keys are caught while the prompt plays; speech is taken by <Record> after it.
+    timeout = 1 if record else max(1, math.ceil(listen.timeout_s or style.no_input_s))
+    keys = {"num_digits": 1} if listen.max_digits <= 1 else {"finish_on_key": "#"}
+    gather = Gather(input="dtmf", action=style.url("/voice/gather"), method="POST",
+                    timeout=timeout, **keys)
+    _say_all(gather, says, style)
+    response.append(gather)
+    if record:
+        response.record(action=style.url("/voice/recording"), method="POST",
+                        timeout=max(1, round(style.endpoint_silence_ms / 1000)),
+                        max_length=max(1, math.ceil(style.max_utterance_s)),
+                        play_beep=False, trim="trim-silence", finish_on_key="#")
+    response.redirect(style.url("/voice/gather"), method="POST")
+
+
+def _other(response: VoiceResponse, output: object, style: TwimlStyle) -> None:
+    if isinstance(output, Handover):
+        dial_agent(response, style)
+    elif isinstance(output, RecordMessage):
+        response.record(action=style.url("/voice/recorded"), method="POST",
+                        max_length=output.max_seconds, finish_on_key="#", play_beep=True,
+                        trim="trim-silence")
+        response.redirect(style.url("/voice/recorded"), method="POST")
+    elif isinstance(output, Hangup):
+        response.hangup()
