@@ -1,71 +1,16 @@
-"""The IVR bot server. create_app(settings) is the one place objects are built and wired."""
+"""The IVR bot server. `create_app(settings)` (in app.factory) builds and wires every object.
+
+Importing `app` stays light so the pure packages (app.dialog, app.nlu) load without Flask.
+"""
 from __future__ import annotations
 
-import logging
-from datetime import date
-from typing import Callable
+from typing import Any
 
-from flask import Flask
-
-from app.config import Settings
-from app.engine import CallObserver, Engine
-from app.loading import load_language
-from app.nlu.intents import Matcher
-from app.services import Services
-from app.store.business import SqlBusinessData
-from app.store.database import create_schema, make_engine
-from app.store.sessions import SessionStore, open_sessions
-from app.telephony.security import SignatureChecker
-from app.telephony.twiml import TwimlStyle
-
-log = logging.getLogger(__name__)
+__all__ = ["create_app", "build_services"]
 
 
-def create_app(settings: Settings, sessions: SessionStore | None = None,
-               today: Callable[[], date] = date.today) -> Flask:
-    """Build every object the server needs from `settings` and wire them into a Flask app."""
-    app = Flask(__name__)
-    services = build_services(settings, sessions, today)
-    app.extensions["ivr"] = services
-    from app.telephony.routes import voice
-    app.register_blueprint(voice)
-    log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, settings.lang,
-             services.asr_name)
-    return app
-
-
-def build_services(settings: Settings, sessions: SessionStore | None = None,
-                   today: Callable[[], date] = date.today,
-                   observers: list[CallObserver] | None = None) -> Services:
-    """The engine and adapters for one app (also used by the in-process simulator)."""
-    grammar, prompts = load_language(settings)
-    db = make_engine(settings.database_url)
-    create_schema(db)
-    engine = Engine(
-        sessions=sessions or open_sessions(settings.database_url, settings.redis_url, engine=db),
-        business=SqlBusinessData(db),
-        prompts=prompts,
-        matcher=Matcher(grammar),
-        observers=observers or [],
-        today=today,
-    )
-    return Services(
-        settings=settings,
-        engine=engine,
-        signatures=SignatureChecker(settings.twilio_auth_token, settings.public_url),
-        style=twiml_style(settings),
-    )
-
-
-def twiml_style(settings: Settings) -> TwimlStyle:
-    """How this deployment's replies are written as TwiML."""
-    return TwimlStyle(
-        public_url=settings.public_url,
-        transport=settings.transport,
-        agent_numbers=settings.agent_numbers,
-        ring_timeout_s=settings.ring_timeout_s,
-        no_input_s=settings.no_input_s,
-        max_utterance_s=settings.max_utterance_s,
-        endpoint_silence_ms=settings.endpoint_silence_ms,
-        language="en-US" if settings.lang == "en" else settings.lang,
-    )
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from app import factory
+        return getattr(factory, name)
+    raise AttributeError(f"module 'app' has no attribute {name!r}")

@@ -62,9 +62,13 @@ class Settings:
         return f"{scheme}://{self.public_host}/media"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        """Build settings from the environment; raise SettingsError naming the first bad value."""
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 defaults: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from the environment; raise SettingsError naming the first bad value.
+
+        `defaults` fill names the environment leaves unset (the simulator's own token, say).
+        """
+        env = {**(defaults or {}), **(os.environ if env is None else env)}
         _reject_unknown(env)
         values: dict[str, object] = {}
         for name, (attr, parse) in _FIELDS.items():

@@ -58,6 +58,7 @@ class Reply:
 
     outputs: list[Output] = field(default_factory=list)
     state: CallState | None = None
+    heard: Heard | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -104,7 +105,10 @@ class Engine:
         expect = NODES[state.node].expect if state and state.node in NODES else ()
         match = self.matcher.match(text, expect)
         confidence = min(match.confidence, asr_confidence)
-        return self.handle(call_sid, Heard(match.intent, confidence, dict(match.slots), redact(text)))
+        heard = Heard(match.intent, confidence, dict(match.slots), redact(text))
+        reply = self.handle(call_sid, heard)
+        reply.heard = heard
+        return reply
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""

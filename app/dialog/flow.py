@@ -306,7 +306,8 @@ def _after_transfer(s: CallState, event: Event) -> Result:
 
 def _hung_up(s: CallState) -> Result:
     if s.node not in ("ended", "transferred"):
-        s.outcome = s.outcome or "hangup"
+        # A caller who got an answer and hung up at "anything else?" was served by the bot.
+        s.outcome = s.outcome or ("resolved" if s.told and s.node == "anything_else" else "hangup")
     s.node = "ended"
     return s, []
 

@@ -1,0 +1,77 @@
+"""`ivr sim`: run a scripted call (or type one) in-process or against a running server."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli import main
+from app.config import Settings, SettingsError
+from app.sim.runner import SimResult, run_script
+from app.sim.script import Script, ScriptError, load_script
+
+SIM_TOKEN = "simulator-token"
+
+
+@main.command("sim")
+@click.option("--script", "script_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A call script (YAML). Without it, type the caller's lines.")
+@click.option("--url", help="Play Twilio against a running server at this base URL.")
+@click.option("--audio", is_flag=True, help="In-process: synthesize and recognise the caller's speech.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
+@click.option("--demo-data/--configured-data", default=True,
+              help="In-process: a fresh demo database (default) or DATABASE_URL.")
+@click.option("--fast", is_flag=True, help="With --url: send audio faster than real time.")
+def sim(script_path: Path | None, url: str | None, audio: bool, as_json: bool,
+        demo_data: bool, fast: bool) -> None:
+    """Simulate a phone call to the bot; exit status 0 when every expectation held."""
+    settings = _settings()
+    if script_path is None:
+        from app.sim.interactive import run_interactive
+        run_interactive(settings, url=url, audio=audio, demo_data=demo_data)
+        return
+    try:
+        script = load_script(script_path)
+    except ScriptError as exc:
+        raise click.UsageError(str(exc)) from None
+    result = _run(script, settings, url, audio, demo_data, fast)
+    _print(result, as_json)
+    sys.exit(0 if result.passed else 1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(defaults={"TWILIO_AUTH_TOKEN": SIM_TOKEN})
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run(script: Script, settings: Settings, url: str | None, audio: bool, demo_data: bool,
+         fast: bool) -> SimResult:
+    if url:
+        from app.sim.remote import remote_driver
+        return run_script(script, remote_driver(settings, url, script, realtime=not fast))
+    from app.sim.local import local_driver, local_services
+    services, workdir = local_services(settings, demo_data)
+    with workdir:
+        hearer = None
+        if audio:
+            from app.sim.hearing import audio_hearer
+            hearer = audio_hearer(settings, script.voice)
+        return run_script(script, local_driver(services, script, hearer))
+
+
+def _print(result: SimResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    for turn in result.turns:
+        if turn["caller"]:
+            click.echo(f"caller: {turn['caller']}  [{turn['intent'] or '-'}]")
+        click.echo(f"   bot: {turn['bot']}")
+    if result.transfer:
+        click.echo(f"transfer to {result.transfer['to']}: {result.transfer['summary']}")
+    click.echo(f"outcome: {result.outcome}")
+    click.echo("PASSED" if result.passed else "FAILED:\n  " + "\n  ".join(result.failures))
