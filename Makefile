@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
-DEB_PACKAGES := espeak-ng sox
+DEB_PACKAGES := espeak-ng sox redis-server postgresql
 STAMP  := $(VENV)/.installed
 
 .PHONY: install deb run test seed clean
