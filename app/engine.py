@@ -11,7 +11,7 @@ from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder
                                 RecordMessage, RequestCallback, Say, Transfer)
 from app.dialog.events import CallerHungUp, CallStarted, Event, Heard, OrderLookedUp, StoresLookedUp
 from app.dialog.flow import step
-from app.dialog.nodes import NODES
+from app.dialog.nodes import expected_for
 from app.dialog.prompts import Prompts
 from app.dialog.state import CallState
 from app.dialog.summary import render as render_summary
@@ -101,9 +101,7 @@ class Engine:
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0) -> Reply:
         """Recognised caller speech: classify it against what the current node expects."""
-        state = self.sessions.load(call_sid)
-        expect = NODES[state.node].expect if state and state.node in NODES else ()
-        match = self.matcher.match(text, expect)
+        match = self.matcher.match(text, self.expected(call_sid))
         confidence = min(match.confidence, asr_confidence)
         heard = Heard(match.intent, confidence, dict(match.slots), redact(text))
         reply = self.handle(call_sid, heard)
@@ -119,7 +117,7 @@ class Engine:
     def expected(self, call_sid: str) -> tuple[str, ...]:
         """The intents the call's current node expects (for recognizer grammars)."""
         state = self.sessions.load(call_sid)
-        return NODES[state.node].expect if state and state.node in NODES else ()
+        return expected_for(state.node, state.task) if state else ()
 
     def state(self, call_sid: str) -> CallState | None:
         """The stored state of a call, if any."""

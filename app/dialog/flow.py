@@ -116,6 +116,10 @@ def _node_heard(s: CallState, heard: Heard) -> Result | None:
 
 
 def _menu(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "no" and s.told:
+        return goodbye(s)       # "what else?" -- "nothing": the caller is done
+    if heard.intent == "yes" and s.node == "menu":
+        return s, ask(s, "menu", full=False)
     return start_task(s, heard) if heard.intent in ORDER_TASKS + STORE_TASKS + HANDOFF_TASKS else None
 
 
@@ -143,13 +147,16 @@ def _offer_order(s: CallState, heard: Heard) -> Result | None:
     if heard.intent == "no":
         return s, ask(s, "menu")
     if heard.intent in ORDER_TASKS and not heard.slots.get("order_number"):
-        heard = Heard(heard.intent, heard.confidence, {**heard.slots, "order_number": s.suggested_order},
-                      heard.words)
+        # They did not say yes to the offered order: ask which, keeping "yes" for the offered one.
+        s.task = heard.intent
+        return s, ask(s, "collect_order", {"order_number": s.suggested_order}, prompt="ask_order_number_known")
     return _menu(s, heard)
 
 
 def _collect_order(s: CallState, heard: Heard) -> Result | None:
     number = heard.slots.get("order_number", "")
+    if heard.intent == "yes" and s.suggested_order and not number:
+        return s, [LookupOrder(s.suggested_order)]
     if heard.intent in ORDER_TASKS:
         s.task = heard.intent
     if number:

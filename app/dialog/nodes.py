@@ -32,7 +32,7 @@ NODES: dict[str, Node] = {
     "offer_order": Node("offer_recent_order", "offer_recent_order", "offer_recent_order",
                         YES_NO + TASKS),
     "collect_order": Node("ask_order_number", "ask_order_number_short",
-                          "ask_order_number_rephrase", ORDER_TASKS, max_digits=8),
+                          "ask_order_number_rephrase", ORDER_TASKS + ("yes",), max_digits=8),
     "confirm_number": Node("confirm_number", "confirm_number_short", "confirm_number_short", YES_NO),
     "confirm_cancel": Node("confirm_cancel_short", "confirm_cancel_short", "confirm_cancel_short",
                            YES_NO),
@@ -42,3 +42,11 @@ NODES: dict[str, Node] = {
     "agent_unavailable": Node("agent_unavailable", "agent_unavailable_short",
                               "agent_unavailable_short", YES_NO),
 }
+
+
+def expected_for(node: str, task: str = "") -> tuple[str, ...]:
+    """What the node expects, with the call's current task first (a bare number belongs to it)."""
+    expect = NODES[node].expect if node in NODES else ()
+    if task in expect:
+        return (task,) + tuple(i for i in expect if i != task)
+    return expect

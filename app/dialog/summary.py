@@ -49,7 +49,7 @@ def build(s: CallState, reason: str) -> Summary:
 
 def render(summary: Summary) -> str:
     """The summary as one short paragraph (numbers as numerals; speech spells them out)."""
-    parts = [f"Caller {summary.caller_name}." if summary.caller_name else "Caller not identified."]
+    parts = [_who(summary)]
     if summary.want:
         parts.append(f"Wants {summary.want}.")
     if summary.order_number:
@@ -63,6 +63,14 @@ def render(summary: Summary) -> str:
     if summary.frustrated:
         parts.append("Sounds frustrated.")
     return " ".join(parts)
+
+
+def _who(summary: Summary) -> str:
+    if summary.caller_name:
+        return f"Caller {summary.caller_name}."
+    if summary.caller_number:
+        return f"Caller {summary.caller_number}, not a known customer."
+    return "Caller not identified."
 
 
 def _quote(words: str) -> str:

@@ -39,10 +39,10 @@ def reset_task(s: CallState) -> None:
 
 
 def ask(s: CallState, node: str, params: dict[str, str] | None = None,
-         full: bool = True) -> list[Action]:
-    """Say the node's question (full or short) and listen there."""
+        full: bool = True, prompt: str = "") -> list[Action]:
+    """Say the node's question (full, short, or a given prompt) and listen there."""
     spec = NODES[node]
-    prompt = spec.prompt if full else spec.short
+    prompt = prompt or (spec.prompt if full else spec.short)
     if s.keypad_only and spec.keypad:
         prompt = spec.keypad
     params = dict(params if params is not None else s.last_listen.get("params", {}) if node == s.node else {})

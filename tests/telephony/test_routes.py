@@ -1,0 +1,122 @@
+"""Signed Twilio webhooks in, exact TwiML out; unsigned, forged and malformed requests refused."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TwilioClient
+
+XML = '<?xml version="1.0" encoding="UTF-8"?>'
+BASE = "https://ivr.example.test"
+GREETING = ("Thanks for calling Northwind Outfitters. I'm an automated assistant. Say agent or press 0 "
+            "at any time to reach a person. How can I help you today?")
+CALL = {"CallSid": "CA0001", "From": "+15550123", "To": "+15550000"}
+
+
+def test_incoming_call_greets_and_gathers_keys(twilio: TwilioClient) -> None:
+    response = twilio.post("/voice/incoming", CALL)
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    assert response.get_data(as_text=True) == (
+        f'{XML}<Response><Gather action="{BASE}/voice/gather" input="dtmf" method="POST" '
+        f'numDigits="1" timeout="6"><Say language="en-US">{GREETING}</Say></Gather>'
+        f'<Redirect method="POST">{BASE}/voice/gather</Redirect></Response>')
+
+
+def test_key_zero_dials_the_agent_with_whisper(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", CALL)
+    response = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
+    assert response.get_data(as_text=True) == (
+        f'{XML}<Response><Say language="en-US">Connecting you to a person now. Please hold.</Say>'
+        f'<Dial action="{BASE}/voice/dial-status?attempt=0" answerOnBridge="true" method="POST" '
+        f'timeout="20"><Number method="POST" url="{BASE}/voice/whisper?attempt=0">+15550199</Number>'
+        f'</Dial></Response>')
+
+
+def test_order_number_by_keypad_is_read_digit_by_digit(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", CALL)
+    asked = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"}).get_data(as_text=True)
+    assert 'finishOnKey="#"' in asked and "order number" in asked
+    answer = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "48217"}).get_data(as_text=True)
+    assert "Order 4 8 2 1 7, your blue rain jacket, has shipped with UPS" in answer
+
+
+def test_no_input_reprompts_shorter(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", CALL)
+    response = twilio.post("/voice/gather", {"CallSid": "CA0001"})
+    assert '<Say language="en-US">How can I help?</Say>' in response.get_data(as_text=True)
+
+
+def test_whisper_tells_agent_then_asks_for_key(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", {**CALL, "From": "+15550100"})
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
+    whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
+    assert whisper.get_data(as_text=True) == (
+        f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
+        f'method="POST" numDigits="1" timeout="6"><Say language="en-US">Caller Jane Doe. '
+        f'Transferred because: asked for a person. Press 1 to take the call.</Say></Gather>'
+        f'<Hangup /></Response>')
+    accepted = twilio.post("/voice/whisper/answer?parent=CA0001", {"CallSid": "CA0002", "Digits": "1"})
+    assert accepted.get_data(as_text=True) == f"{XML}<Response />"
+
+
+def test_unanswered_agent_rings_the_next_then_offers_a_message(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", CALL)
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
+    second = twilio.post("/voice/dial-status?attempt=0", {"CallSid": "CA0001", "DialCallStatus": "no-answer"})
+    assert ">+15550198</Number>" in second.get_data(as_text=True)
+    last = twilio.post("/voice/dial-status?attempt=1", {"CallSid": "CA0001", "DialCallStatus": "busy"})
+    assert "leave a message" in last.get_data(as_text=True)
+
+
+def test_status_callback_closes_the_call(twilio: TwilioClient, app) -> None:
+    twilio.post("/voice/incoming", CALL)
+    response = twilio.post("/voice/status", {"CallSid": "CA0001", "CallStatus": "completed"})
+    assert response.status_code == 204
+    assert app.extensions["ivr"].engine.state("CA0001").outcome == "hangup"
+
+
+def test_fallback_apologises_and_reaches_a_person(twilio: TwilioClient) -> None:
+    body = twilio.post("/voice/fallback", CALL).get_data(as_text=True)
+    assert "technical problem" in body and "<Dial" in body
+
+
+@pytest.mark.parametrize("signature", [None, "forged", "Zm9yZ2Vk"])
+def test_unsigned_or_forged_requests_are_refused_and_touch_nothing(twilio: TwilioClient, app, signature) -> None:
+    response = twilio.post("/voice/incoming", CALL, signed=signature is not None, signature=signature)
+    assert response.status_code == 403
+    assert app.extensions["ivr"].engine.state("CA0001") is None
+
+
+def test_signature_for_other_params_is_refused(twilio: TwilioClient) -> None:
+    signature = twilio.signer.sign("/voice/incoming", {**CALL, "From": "+15550100"})
+    assert twilio.post("/voice/incoming", CALL, signature=signature).status_code == 403
+
+
+@pytest.mark.parametrize("path,form", [
+    ("/voice/incoming", {"From": "+15550123"}),
+    ("/voice/incoming", {"CallSid": "not a sid!"}),
+    ("/voice/gather", {"CallSid": "CA0001", "Digits": "12<script>"}),
+    ("/voice/whisper", {"CallSid": "CA0002"}),
+    ("/voice/recording", {"CallSid": "CA0001", "RecordingUrl": "file:///etc/passwd"}),
+])
+def test_malformed_requests_get_a_clear_400(twilio: TwilioClient, path, form) -> None:
+    response = twilio.post(path, form)
+    assert response.status_code == 400
+    assert "error" in response.get_json()
+
+
+def test_same_call_started_twice_repeats_instead_of_restarting(twilio: TwilioClient) -> None:
+    twilio.post("/voice/incoming", CALL)
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"})
+    again = twilio.post("/voice/incoming", CALL).get_data(as_text=True)
+    assert "order number" in again and "Thanks for calling" not in again
+
+
+def test_turn_for_an_unknown_call_starts_it(twilio: TwilioClient) -> None:
+    body = twilio.post("/voice/gather", {"CallSid": "CA0404", "Digits": "5"}).get_data(as_text=True)
+    assert "Thanks for calling" in body
+
+
+def test_healthz(app) -> None:
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
