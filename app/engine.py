@@ -58,7 +58,8 @@ class Reply:
 
     outputs: list[Output] = field(default_factory=list)
     state: CallState | None = None
-    heard: Heard | None = None
+    heard: Heard | None = None            # the classified caller utterance this reply answers
+    asr_latency_ms: float | None = None   # recognizer time for that utterance, when known
 
     @property
     def texts(self) -> list[str]:
@@ -99,14 +100,13 @@ class Engine:
             return self._render(existing, replay(copy.deepcopy(existing)))
         return self.handle(call_sid, self._call_started(call_sid, caller, called))
 
-    def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0) -> Reply:
+    def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
+             asr_latency_ms: float | None = None) -> Reply:
         """Recognised caller speech: classify it against what the current node expects."""
         match = self.matcher.match(text, self.expected(call_sid))
         confidence = min(match.confidence, asr_confidence)
         heard = Heard(match.intent, confidence, dict(match.slots), redact(text))
-        reply = self.handle(call_sid, heard)
-        reply.heard = heard
-        return reply
+        return self.handle(call_sid, heard, asr_latency_ms)
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""
@@ -123,20 +123,22 @@ class Engine:
         """The stored state of a call, if any."""
         return self.sessions.load(call_sid)
 
-    def handle(self, call_sid: str, event: Event) -> Reply:
+    def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None) -> Reply:
         """Step the call's flow with one event; retries once if another worker raced us."""
         try:
-            return self._handle_once(call_sid, event)
+            return self._handle_once(call_sid, event, asr_latency_ms)
         except StaleState:
             log.warning("call %s: concurrent update, retrying", call_sid)
-            return self._handle_once(call_sid, event)
+            return self._handle_once(call_sid, event, asr_latency_ms)
 
-    def _handle_once(self, call_sid: str, event: Event) -> Reply:
+    def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
         state = self.sessions.load(call_sid) or CallState(call_sid=call_sid)
         self._notify("on_event", state, event)
         state, actions = self._run(state, event)
         state.version += 1
         reply = self._render(state, actions)
+        reply.heard = event if isinstance(event, Heard) else None
+        reply.asr_latency_ms = asr_latency_ms
         self.sessions.save(state)
         self._notify("on_reply", state, reply)
         return reply
