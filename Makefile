@@ -28,9 +28,15 @@ $(STAMP): pyproject.toml
 seed: install
 	$(VENV)/bin/ivr seed --if-absent
 
-# Runs exactly the Procfile's web: line, with the virtualenv first on PATH.
+# Runs exactly the Procfile's web: line, with the virtualenv first on PATH. Without a
+# TWILIO_AUTH_TOKEN a random local one is made once (var/dev-token) for the simulator to sign with.
 run: seed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) sh -c "exec $$(sed -n 's/^web: *//p' Procfile)"
+	@mkdir -p var; test -s var/dev-token || $(PY) -c "import secrets; print(secrets.token_hex(16))" > var/dev-token
+	@echo "serving on port $(PORT); local token in var/dev-token (export TWILIO_AUTH_TOKEN=\$$(cat var/dev-token) for ivr sim --url)"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) \
+	TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-$$(cat var/dev-token)}" \
+	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" \
+	sh -c "exec $$(sed -n 's/^web: *//p' Procfile)"
 
 test: install
 	$(PY) -m pytest

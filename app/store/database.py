@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,11 +29,31 @@ def make_engine(url: str) -> sa.Engine:
     """Build an engine for an sqlite:// or postgresql:// URL, tuned for several worker processes."""
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    if parsed.get_backend_name() == "postgresql":
+        engine = _sqlite_engine(parsed)
+    elif parsed.get_backend_name() == "postgresql":
         # pre-ping: a restarted database should cost one retry, not a failed webhook.
-        return sa.create_engine(parsed, pool_pre_ping=True)
-    raise ValueError(f"unsupported database URL {url!r}: expected sqlite:///path or postgresql://...")
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    else:
+        raise ValueError(f"unsupported database URL {url!r}: expected sqlite:///path or postgresql://...")
+    _guard_fork(engine)
+    return engine
+
+
+def _guard_fork(engine: sa.Engine) -> None:
+    """gunicorn preloads the app then forks: a worker must never reuse its parent's connections.
+
+    SQLAlchemy's recipe for pools across os.fork(): remember the owning pid, and make a
+    connection checked out in another process look disconnected so the pool opens a fresh one.
+    """
+    @sa.event.listens_for(engine, "connect")
+    def _remember_pid(_dbapi_connection: object, record: object) -> None:
+        record.info["pid"] = os.getpid()  # type: ignore[attr-defined]
+
+    @sa.event.listens_for(engine, "checkout")
+    def _check_pid(_dbapi_connection: object, record: object, proxy: object) -> None:
+        if record.info.get("pid") != os.getpid():  # type: ignore[attr-defined]
+            record.dbapi_connection = proxy.dbapi_connection = None  # type: ignore[attr-defined]
+            raise sa.exc.DisconnectionError("connection belongs to another process")
 
 
 def _sqlite_engine(url: URL) -> sa.Engine:
