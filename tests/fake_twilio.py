@@ -1,0 +1,67 @@
+"""A local fake of Twilio's REST API: records live-call updates, serves and deletes recordings."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class FakeTwilioApi:
+    """What the bot asked of 'Twilio'; `fail_updates` makes the next N updates answer 500."""
+
+    base_url: str = ""
+    updates: list[dict] = field(default_factory=list)
+    recordings: dict[str, bytes] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    fail_updates: int = 0
+    auth_seen: list[str] = field(default_factory=list)
+
+    def wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+        """The fake's WSGI app."""
+        request = Request(environ)
+        self.auth_seen.append(request.authorization.username if request.authorization else "")
+        return self._route(request)(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if request.method == "POST" and "/Calls/" in path:
+            return self._update(request)
+        if request.method == "GET" and "/Recordings/" in path:
+            key = path.rsplit("/", 1)[-1].removesuffix(".wav")
+            body = self.recordings.get(key)
+            return Response(body, mimetype="audio/wav") if body is not None else Response("no", 404)
+        if request.method == "DELETE" and "/Recordings/" in path:
+            self.deleted.append(path.rsplit("/", 1)[-1].removesuffix(".json"))
+            return Response("", 204)
+        return Response("not found", 404)
+
+    def _update(self, request: Request) -> Response:
+        if self.fail_updates > 0:
+            self.fail_updates -= 1
+            return Response(json.dumps({"code": 20500, "message": "fake outage", "status": 500}),
+                            500, mimetype="application/json")
+        call_sid = request.path.rsplit("/", 1)[-1].removesuffix(".json")
+        self.updates.append({"call_sid": call_sid, **request.form.to_dict()})
+        return Response(json.dumps({"sid": call_sid, "status": "in-progress"}), mimetype="application/json")
+
+    def recording_url(self, sid: str) -> str:
+        """The RecordingUrl Twilio would post for a recording served by this fake."""
+        return f"{self.base_url}/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/{sid}"
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilioApi]:
+    """A running fake Twilio REST API on a free loopback port."""
+    api = FakeTwilioApi()
+    server = make_server("127.0.0.1", 0, api.wsgi, threaded=True)
+    api.base_url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield api
+    server.shutdown()
