@@ -29,9 +29,20 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
     app.extensions["ivr"] = services
     from app.telephony.routes import voice
     app.register_blueprint(voice)
+    register_web(app, settings)
     log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, settings.lang,
              services.asr_name)
     return app
+
+
+def register_web(app: Flask, settings: Settings) -> None:
+    """Agent pages and dashboard, behind a login keyed from settings."""
+    from app.web.agent import agent
+    from app.web.auth import auth, configure_sessions
+    from app.web.dashboard import dashboard
+    configure_sessions(app, settings)
+    for blueprint in (auth, agent, dashboard):
+        app.register_blueprint(blueprint)
 
 
 def build_services(settings: Settings, sessions: SessionStore | None = None,

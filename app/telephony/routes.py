@@ -112,7 +112,8 @@ def whisper() -> Response:
     response = VoiceResponse()
     gather_keys = Gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                          action=svc.style.url("/voice/whisper/answer", parent=parent))
-    gather_keys.say(speakable(text) + " Press 1 to take the call.", language=svc.style.language)
+    page = " The call details are on your agent page." if svc.settings.agent_token else ""
+    gather_keys.say(speakable(text) + page + " Press 1 to take the call.", language=svc.style.language)
     response.append(gather_keys)
     response.hangup()
     return _xml(str(response))

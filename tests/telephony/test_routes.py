@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TwilioClient
+from app import create_app
+from tests.conftest import TODAY, TwilioClient
 
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
 BASE = "https://ivr.example.test"
@@ -46,14 +47,20 @@ def test_no_input_reprompts_shorter(twilio: TwilioClient) -> None:
     assert '<Say language="en-US">How can I help?</Say>' in response.get_data(as_text=True)
 
 
-def test_whisper_tells_agent_then_asks_for_key(twilio: TwilioClient) -> None:
+@pytest.mark.parametrize("agent_token,page", [
+    (None, ""),                                                        # no agent pages to point to
+    ("agent-secret", "The call details are on your agent page. "),
+])
+def test_whisper_tells_agent_then_asks_for_key(settings, agent_token, page) -> None:
+    app = create_app(settings.replace(agent_token=agent_token), today=lambda: TODAY)
+    twilio = TwilioClient(app.test_client())
     twilio.post("/voice/incoming", {**CALL, "From": "+15550100"})
     twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
     whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
     assert whisper.get_data(as_text=True) == (
         f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
         f'method="POST" numDigits="1" timeout="6"><Say language="en-US">Caller Jane Doe. '
-        f'Transferred because: asked for a person. Press 1 to take the call.</Say></Gather>'
+        f'Transferred because: asked for a person. {page}Press 1 to take the call.</Say></Gather>'
         f'<Hangup /></Response>')
     accepted = twilio.post("/voice/whisper/answer?parent=CA0001", {"CallSid": "CA0002", "Digits": "1"})
     assert accepted.get_data(as_text=True) == f"{XML}<Response />"
