@@ -1,0 +1,1 @@
+"""Tests for the pure language-understanding layer (app/nlu)."""
