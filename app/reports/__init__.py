@@ -1,0 +1,1 @@
+"""Reports over call records: KPIs (pure computation) for `ivr report` and the dashboard."""
