@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from app.cli import main
 from app.cli.classify import GRAMMARS_OPTION, LANG_OPTION, load_matcher
+
+if TYPE_CHECKING:
+    from app.nlu.evaluation import Report
 
 
 @main.command("nlu-eval")
@@ -29,16 +33,20 @@ def nlu_eval(files: tuple[Path, ...], lang: str, grammars_dir: Path, fit: bool) 
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         everything.extend(examples)
-        report = evaluate(matcher, examples)
-        click.echo(f"{path}: {report.total} utterances")
-        click.echo(f"  intent accuracy: {report.intent_accuracy:.1%} ({report.intents_right}/{report.total})")
-        click.echo(f"  slot accuracy:   {report.slot_accuracy:.1%} ({report.slots_right}/{report.total}); "
-                   f"on lines with slots {report.slot_lines_right}/{report.slot_lines}")
-        for example, match in report.errors:
-            click.echo(f"  MISS {example.text!r}: expected {example.intent} {example.slots}, "
-                       f"got {match.intent} {match.confidence:.2f} {match.slots}")
+        _print_report(path, evaluate(matcher, examples))
     if fit:
         click.echo(f"calibration fit (bias, score, margin, unknown, keywords): {fit_calibration(matcher, everything)}")
         for floor, count, confidence, accuracy in reliability(matcher, everything):
             click.echo(f"  confidence >= {floor:.1f}: {count} answers, mean confidence {confidence:.2f}, "
                        f"accuracy {accuracy:.2f}")
+
+
+def _print_report(path: Path, report: "Report") -> None:
+    """Accuracy lines and one MISS line per misclassified utterance."""
+    click.echo(f"{path}: {report.total} utterances")
+    click.echo(f"  intent accuracy: {report.intent_accuracy:.1%} ({report.intents_right}/{report.total})")
+    click.echo(f"  slot accuracy:   {report.slot_accuracy:.1%} ({report.slots_right}/{report.total}); "
+               f"on lines with slots {report.slot_lines_right}/{report.slot_lines}")
+    for example, match in report.errors:
+        click.echo(f"  MISS {example.text!r}: expected {example.intent} {example.slots}, "
+                   f"got {match.intent} {match.confidence:.2f} {match.slots}")

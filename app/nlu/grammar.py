@@ -200,6 +200,7 @@ def parse_grammar(docs: Sequence[Any], sources: Sequence[str] | None = None) -> 
     macros = _parse_macros(parts)
 
     def templates(items: list[tuple[str, str, float | None]]) -> tuple[Template, ...]:
+        """Parse (text, origin, weight) entries."""
         return tuple(Template(t, TemplateParser(t, o, parts.slots, macros).parse(), o, w) for t, o, w in items)
 
     intents = {}

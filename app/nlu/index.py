@@ -61,6 +61,10 @@ class PhraseIndex:
         self.cues = self._build_cues()
         self.max_cue = max((len(k) for k in self.cues), default=0)
         self.answers = {tuple(t) for a in grammar.answers for t in template_phrases(a)}
+        self._finish(list(choices))
+
+    def _finish(self, choices: list[tuple[str, str]]) -> None:
+        """Find the generic words and keep the fuzzy choices that can be trusted."""
         # Words many intents use ("not", "how", "order") say little about which one is meant.
         counts = Counter(w for words in self.intent_words.values() for w in words)
         self.generic = {w for w, n in counts.items() if n >= GENERIC_INTENTS}
@@ -72,7 +76,7 @@ class PhraseIndex:
         self.choice_keys = [key for key, _ in fuzzy]
         self.choice_intents = [intent for _, intent in fuzzy]
 
-    def _add_phrase(self, intent: str, tokens: tuple[str, ...], choices: dict) -> None:
+    def _add_phrase(self, intent: str, tokens: tuple[str, ...], choices: dict[tuple[str, str], None]) -> None:
         """Register one expanded phrase in the exact, core and fuzzy tables."""
         full = " ".join(tokens)
         self.exact[full] = intent if self.exact.get(full, intent) == intent else None
@@ -101,7 +105,8 @@ class PhraseIndex:
                 self._add_cue(cues, name, rule.weight, template)
         return {k: [Cue(i, w) for i, w in v.items()] for k, v in cues.items()}
 
-    def _add_cue(self, cues: dict, intent: str, weight: float, template: Template) -> None:
+    def _add_cue(self, cues: dict[tuple[str, ...], dict[str, float]], intent: str, weight: float,
+                 template: Template) -> None:
         """Register a keyword template: longer cues (more content words) weigh more."""
         for tokens in template_phrases(template):
             core = self.core_of(tokens)
@@ -156,16 +161,18 @@ class PhraseIndex:
         return best[0] if best else None
 
     def spot(self, words: Sequence[str]) -> dict[str, float]:
-        """Keyword evidence per intent: longest cues first, no word counted twice per intent."""
+        """Keyword evidence per intent: strongest cues first, no word counted twice per intent."""
+        hits = [(cue.weight, n, start, cue.intent)
+                for n in range(1, min(self.max_cue, len(words)) + 1)
+                for start in range(len(words) - n + 1)
+                for cue in self.cues.get(tuple(words[start:start + n]), ())]
         evidence: dict[str, float] = defaultdict(float)
         used: dict[str, set[int]] = defaultdict(set)
-        for n in range(min(self.max_cue, len(words)), 0, -1):
-            for start in range(len(words) - n + 1):
-                for cue in self.cues.get(tuple(words[start:start + n]), ()):
-                    span = set(range(start, start + n))
-                    if not span & used[cue.intent]:
-                        used[cue.intent] |= span
-                        evidence[cue.intent] += cue.weight
+        for weight, n, start, intent in sorted(hits, reverse=True):
+            span = set(range(start, start + n))
+            if not span & used[intent]:
+                used[intent] |= span
+                evidence[intent] += weight
         return evidence
 
     def unknown_words(self, core: Sequence[str]) -> int:

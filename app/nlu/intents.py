@@ -1,20 +1,24 @@
 """Intent matching: caller text -> intent, calibrated confidence and slots.
 
-How a turn is matched (everything heavy is precomputed in `PhraseIndex`):
+How a turn is matched (everything heavy is precomputed once in `PhraseIndex`):
 1. Normalise, drop fillers, mask the order number and city as `{order_number}` / `{city}`.
 2. A keyword of an override intent (`agent`) wins at once: callers must always escape.
 3. An exact expanded phrase wins (confidence 0.99).
 4. A bare slot answer ("it's four eight two one seven") goes to the first expected intent
-   that takes the slot, else `none` with the slot.
-5. Otherwise every intent gets a score = phrase similarity (rapidfuzz ratio of sorted
-   content words against every expanded phrase, 0..1) + KEYWORD_GAIN x keyword evidence
-   (+ EXPECT_BONUS for expected and global intents when something is expected).
-6. The best score is turned into a probability by a logistic curve (`calibrate`) over
-   score, margin to the runner-up and the number of content words the grammar has never
-   seen. The curve's weights were fitted by logistic regression on the dev set plus
-   tests/nlu/tuning_utterances.tsv (label: was the top intent right?), so 0.5 means a coin
-   flip. Below 0.5 the answer is `none`, and its confidence is 1 - p: how sure we are that
-   no intent was meant.
+   that takes the slot, else `none` with the slot (0.95).
+5. Otherwise every intent gets a score = phrase similarity + KEYWORD_GAIN x keyword evidence
+   (+ EXPECT_BONUS for expected intents, GLOBAL_BONUS for global ones, when something is
+   expected). Phrase similarity is rapidfuzz's ratio between the sorted content words
+   (stopwords and slot values left out) and every expanded phrase, stretched above chance
+   and reduced for each content word that belongs to other intents only. Keyword evidence
+   sums the cue phrases found anywhere in the utterance (longer cues weigh more).
+6. The winner's features (score, lead over the runner-up, content words the grammar never
+   saw -- unless a wildcard cue such as "where are my *" explains them -- and keyword
+   evidence) go through a logistic curve, `calibrate`. Its weights, CALIBRATION, are a
+   logistic regression of "was the top intent right?" over the dev set and
+   tests/nlu/tuning_utterances.tsv (`ivr nlu-eval --fit`), so the confidence is the
+   probability of being right and 0.5 is a coin flip. Below 0.5 the answer is `none`, with
+   confidence 1 - p: how sure we are that no intent was meant.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ GENERIC_PENALTY = 0.05  # the same for a word many intents use ("order" for yes)
 EXPECT_BONUS = 0.25  # what the dialog expects is likelier: "yeah right" is yes when asked
 GLOBAL_BONUS = 0.1  # globals are always welcome, but must not beat a clearly better other intent
 # Logistic calibration, fitted offline (see module docstring): bias, score, margin, unknown, keywords.
-CALIBRATION = (-2.01, 2.32, 0.64, -1.32, 2.62)
+CALIBRATION = (-1.66, 1.93, 0.75, -1.64, 2.72)
 EXACT_CONFIDENCE = 0.99
 OVERRIDE_CONFIDENCE = 0.97
 ANSWER_CONFIDENCE = 0.95
@@ -187,11 +191,16 @@ class Matcher:
         known = [w for w in core if w in self.index.vocabulary]
         if len(known) < 2 and not any(w not in self.index.generic for w in known):
             return scores  # one word every intent uses ("what", "how"): fuzzy would only guess
-        exact = self.index.core_exact.get(" ".join(core), set())
         raw = process.cdist([sort_key(core)], self.index.choice_keys, scorer=fuzz.ratio, workers=1)[0]
         np.maximum.at(scores, self._owner, raw / 100.0)
         # Stretch above chance: one extra short word costs ~12% ratio but ~25% here.
         scores = np.clip((scores - SIMILARITY_FLOOR) / (1 - SIMILARITY_FLOOR), 0.0, 1.0)
+        self._adjust(scores, core, known)
+        return scores
+
+    def _adjust(self, scores: np.ndarray, core: Sequence[str], known: Sequence[str]) -> None:
+        """Exact content-word matches count fully; words of other intents count against."""
+        exact = self.index.core_exact.get(" ".join(core), set())
         for i, name in enumerate(self.intents):
             own = self.index.intent_words[name]
             if name in exact:
@@ -202,7 +211,6 @@ class Matcher:
                 foreign = sum(GENERIC_PENALTY if w in self.index.generic else FOREIGN_PENALTY
                               for w in known if w not in own)
                 scores[i] = max(0.0, scores[i] - foreign)
-        return scores
 
     def is_complete(self, partial_text: str, expect: Sequence[str] = ()) -> bool:
         """True when partial recogniser text is already a whole expected answer (ends the turn early).
