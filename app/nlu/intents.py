@@ -44,7 +44,7 @@ GENERIC_PENALTY = 0.05  # the same for a word many intents use ("order" for yes)
 EXPECT_BONUS = 0.25  # what the dialog expects is likelier: "yeah right" is yes when asked
 GLOBAL_BONUS = 0.1  # globals are always welcome, but must not beat a clearly better other intent
 # Logistic calibration, fitted offline (see module docstring): bias, score, margin, unknown, keywords.
-CALIBRATION = (-1.66, 1.93, 0.75, -1.64, 2.72)
+CALIBRATION = (-1.58, 1.81, 0.77, -1.7, 2.82)
 EXACT_CONFIDENCE = 0.99
 OVERRIDE_CONFIDENCE = 0.97
 ANSWER_CONFIDENCE = 0.95
