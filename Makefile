@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
-DEB_PACKAGES := espeak-ng sox redis-server postgresql
+DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver
 STAMP  := $(VENV)/.installed
 
 .PHONY: install deb run test seed clean

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,24 @@ def mask_phone(number: str) -> str:
         return "•" * len(digits) if number else ""
     prefix = "+" if number.startswith("+") else ""
     return prefix + "•" * (len(digits) - 4) + "".join(digits[-4:])
+
+
+# Phone-like runs (7+ digits, optional +); order numbers (5 digits) and times stay readable.
+_PHONE_RUN = re.compile(r"\+?\d[\d\- ]{5,}\d")
+
+
+def mask_phones_in(text: str) -> str:
+    """Free text (a whisper summary, a note) with every phone-like number masked."""
+    return _PHONE_RUN.sub(lambda m: mask_phone(m.group(0)) if _is_phone(m.group(0)) else m.group(0), text)
+
+
+def _is_phone(run: str) -> bool:
+    return sum(ch.isdigit() for ch in run) >= 7
+
+
+@agent.app_template_filter("masked_text")
+def _masked_text(text: str) -> str:
+    return mask_phones_in(text or "")
 
 
 @agent.app_template_filter("masked")
@@ -139,7 +158,8 @@ def callback_row(callback: CallbackRequest, masked: bool) -> dict[str, Any]:
     """A callback request; the number is masked outside the call's own page."""
     row = _jsonable(dataclasses.asdict(callback))
     if masked:
-        row["phone"] = mask_phone(callback.phone)
+        row.update(phone=mask_phone(callback.phone), note=mask_phones_in(callback.note),
+                   transcript=mask_phones_in(callback.transcript))
     row["call_url"] = url_for("agent.call_page", call_sid=callback.call_sid)
     return row
 
