@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.web.agent import mask_phone
+from app.web.agent import mask_phone, mask_phones_in
 from app.web.auth import session_key
 from tests.conftest import TODAY
 from tests.web.conftest import AGENT_TOKEN, TRANSFERRED, MemoryRecords, log_in
@@ -191,3 +191,8 @@ def test_logout_ends_the_session(agent: FlaskClient) -> None:
                                            ("", ""), ("123", "•••"), ("client:anna", "")])
 def test_mask_phone(number: str, masked: str) -> None:
     assert mask_phone(number) == masked
+
+
+def test_phone_numbers_in_free_text_are_masked_but_order_numbers_stay() -> None:
+    text = "Caller +15550177, not a known customer. Order 48217. Call me on 555-0123."
+    assert mask_phones_in(text) == "Caller +••••0177, not a known customer. Order 48217. Call me on •••0123."
