@@ -48,6 +48,7 @@ class Settings:
     tts_rate: int = 165
     bot_disclosure: str | None = None
     log_level: str = "INFO"
+    survey: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -194,6 +195,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "IVR_TTS_RATE": ("tts_rate", _positive_int),
     "IVR_BOT_DISCLOSURE": ("bot_disclosure", _text),
     "IVR_LOG_LEVEL": ("log_level", _log_level),
+    "IVR_SURVEY": ("survey", _bool),
 }
 
 

@@ -17,6 +17,7 @@ from app.dialog.state import CallState
 from app.dialog.summary import render as render_summary
 from app.dialog.turns import replay
 from app.dialog.wording import speakable
+from app.logs import bind_call
 from app.nlu.intents import Matcher
 from app.nlu.redact import redact
 from app.store.business import BusinessData
@@ -85,13 +86,14 @@ class Engine:
 
     def __init__(self, sessions: SessionStore, business: BusinessData, prompts: Prompts,
                  matcher: Matcher, observers: Sequence[CallObserver] = (),
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] = date.today, survey: bool = False) -> None:
         self.sessions = sessions
         self.business = business
         self.prompts = prompts
         self.matcher = matcher
         self.observers = list(observers)
         self.today = today
+        self.survey = survey
 
     def start(self, call_sid: str, caller: str = "", called: str = "") -> Reply:
         """A call arrived; a repeated start of a known call re-asks instead of restarting."""
@@ -125,11 +127,12 @@ class Engine:
 
     def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None) -> Reply:
         """Step the call's flow with one event; retries once if another worker raced us."""
-        try:
-            return self._handle_once(call_sid, event, asr_latency_ms)
-        except StaleState:
-            log.warning("call %s: concurrent update, retrying", call_sid)
-            return self._handle_once(call_sid, event, asr_latency_ms)
+        with bind_call(call_sid):
+            try:
+                return self._handle_once(call_sid, event, asr_latency_ms)
+            except StaleState:
+                log.warning("call %s: concurrent update, retrying", call_sid)
+                return self._handle_once(call_sid, event, asr_latency_ms)
 
     def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
         state = self.sessions.load(call_sid) or CallState(call_sid=call_sid)
@@ -183,7 +186,7 @@ class Engine:
     def _call_started(self, call_sid: str, caller: str, called: str) -> CallStarted:
         customer = self.business.customer_by_phone(caller) if caller else None
         recent = self.business.recent_open_order(caller) if customer else None
-        return CallStarted(call_sid, caller, called, customer, recent, self.today())
+        return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey)
 
     def _notify(self, method: str, state: CallState, payload: object) -> None:
         # An observer failing (e.g. records database down) must never break the call itself.

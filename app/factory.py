@@ -6,6 +6,7 @@ from datetime import date
 from typing import Callable
 
 from flask import Flask
+from prometheus_client import CollectorRegistry
 
 from app.config import Settings
 from app.engine import CallObserver, Engine
@@ -14,9 +15,12 @@ from app.nlu.intents import Matcher
 from app.services import Services
 from app.store.business import SqlBusinessData
 from app.store.database import create_schema, make_engine
+from app.store.recorder import RecordsObserver
+from app.store.records import SqlCallRecords
 from app.store.sessions import SessionStore, open_sessions
 from app.telephony.security import SignatureChecker
 from app.telephony.twiml import TwimlStyle
+from app.web.metrics import CallMetrics
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +32,9 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
     services = build_services(settings, sessions, today)
     app.extensions["ivr"] = services
     from app.telephony.routes import voice
+    from app.web.metrics import metrics_blueprint
     app.register_blueprint(voice)
+    app.register_blueprint(metrics_blueprint)
     register_web(app, settings)
     log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, settings.lang,
              services.asr_name)
@@ -52,19 +58,24 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
     grammar, prompts = load_language(settings)
     db = make_engine(settings.database_url)
     create_schema(db)
+    records = SqlCallRecords(db)
+    metrics = CallMetrics(CollectorRegistry())
     engine = Engine(
         sessions=sessions or open_sessions(settings.database_url, settings.redis_url, engine=db),
         business=SqlBusinessData(db),
         prompts=prompts,
         matcher=Matcher(grammar),
-        observers=observers or [],
+        observers=[RecordsObserver(records, settings.lang), metrics, *(observers or [])],
         today=today,
+        survey=settings.survey,
     )
     return Services(
         settings=settings,
         engine=engine,
         signatures=SignatureChecker(settings.twilio_auth_token, settings.public_url),
         style=twiml_style(settings),
+        records=records,
+        metrics=metrics,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.config import Settings
 from app.engine import Engine
+from app.store.records import CallRecords
 from app.telephony.security import SignatureChecker
 from app.telephony.twiml import TwimlStyle
 
@@ -21,3 +22,5 @@ class Services:
     asr_name: str = "none"
     recordings: Any = None        # record transport / voicemail recogniser (speech adapters)
     media: Any = None             # Media Streams handler (speech adapters)
+    records: CallRecords | None = None  # call records, read by the agent pages and reports
+    metrics: Any = None           # app.web.metrics.CallMetrics (its registry backs /metrics)

@@ -1,11 +1,11 @@
 """WSGI entry point for gunicorn: settings from the environment, one clear line if they are bad."""
 from __future__ import annotations
 
-import logging
 import sys
 
 from app import create_app
 from app.config import Settings, SettingsError
+from app.logs import configure_logging
 
 
 def _settings() -> Settings:
@@ -17,5 +17,5 @@ def _settings() -> Settings:
 
 
 settings = _settings()
-logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+configure_logging(settings.log_level)
 app = create_app(settings)

@@ -18,6 +18,7 @@ class CallStarted:
     customer: Customer | None = None
     recent_order: Order | None = None     # the known caller's most recent open order
     today: date | None = None
+    survey: bool = False                  # the operator wants the satisfaction question asked
 
 
 @dataclass(frozen=True)

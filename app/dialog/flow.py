@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 
-from app.dialog import orders, summary
+from app.dialog import orders, summary, survey
 from app.dialog.actions import (Action, Hangup, LookupOrder, LookupStores, RecordMessage,
                                 RequestCallback, Say)
 from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded,
@@ -42,6 +42,8 @@ def _dispatch(s: CallState, event: Event) -> Result:
         return _keypad_only(s)
     if s.node == "voicemail":
         return _voicemail(s, event)
+    if s.node == "survey":
+        return survey.answer(s, event)
     return _caller_turn(s, event)
 
 
@@ -220,6 +222,7 @@ _NODE_HANDLERS = {
 
 def _greet(s: CallState, event: CallStarted) -> Result:
     s.caller = event.caller
+    s.survey = event.survey
     s.today = (event.today or date.today()).isoformat()
     if event.customer is None:
         return s, [Say("greeting")] + listen(s, "menu")
@@ -314,7 +317,7 @@ def _after_transfer(s: CallState, event: Event) -> Result:
 def _hung_up(s: CallState) -> Result:
     if s.node not in ("ended", "transferred"):
         # A caller who got an answer and hung up at "anything else?" was served by the bot.
-        s.outcome = s.outcome or ("resolved" if s.told and s.node == "anything_else" else "hangup")
+        s.outcome = s.outcome or ("resolved" if s.told and s.node in ("anything_else", "survey") else "hangup")
     s.node = "ended"
     return s, []
 

@@ -41,6 +41,7 @@ NODES: dict[str, Node] = {
     "ask_city": Node("ask_city", "ask_city_short", "ask_city_short", STORE_TASKS),
     "agent_unavailable": Node("agent_unavailable", "agent_unavailable_short",
                               "agent_unavailable_short", YES_NO),
+    "survey": Node("survey", "survey", "survey", ()),
 }
 
 

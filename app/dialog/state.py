@@ -36,6 +36,8 @@ class CallState:
     transfer_reason: str = ""
     agent_accepted: bool = False
     transfer_attempts: int = 0
+    survey: bool = False                  # ask the 1-5 satisfaction question before goodbye
+    satisfaction: int | None = None       # the caller's key, 1 to 5
     version: int = 0                      # bumped on every step; guards against lost updates
 
     def to_json(self) -> str:

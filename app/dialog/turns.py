@@ -27,7 +27,9 @@ def transfer(s: CallState, reason: str) -> Result:
 
 
 def goodbye(s: CallState) -> Result:
-    """End the call politely."""
+    """End the call politely (a served caller is first asked for a rating when the survey is on)."""
+    if s.survey and s.told and s.node != "survey":
+        return s, [Say("survey")] + listen(s, "survey")
     s.node = "ended"
     s.outcome = "resolved" if s.told else "hangup"
     return s, [Say("goodbye"), Hangup(s.outcome)]

@@ -12,7 +12,7 @@ from sqlalchemy.pool import StaticPool
 metadata = sa.MetaData()
 
 # Modules that define tables on `metadata`; create_schema imports them so every table is known.
-TABLE_MODULES = ("app.store.business", "app.store.sessions")
+TABLE_MODULES = ("app.store.business", "app.store.sessions", "app.store.records")
 
 SQLITE_BUSY_MS = 5000
 

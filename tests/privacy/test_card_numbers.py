@@ -1,0 +1,130 @@
+"""Card numbers, PINs and security codes, spoken or keyed, leave no trace in storage or logs."""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from app import create_app
+from app.factory import build_services
+from app.logs import make_handler
+from app.store.database import make_engine
+from tests.callrun import demo_settings, run_call
+from tests.conftest import TODAY, TwilioClient
+
+CARD_DIGITS = "4111111111111111"
+SPOKEN_CARD = "four one one one one one one one one one one one one one one one"
+PIN_WORDS, PIN_DIGITS = "two eight six four", "2864"
+CODE_WORDS, CODE_DIGITS = "seven three nine", "739"
+SECRETS = (CARD_DIGITS, "4111 1111", "4 1 1 1 1 1", SPOKEN_CARD, "one one one one", PIN_WORDS, PIN_DIGITS,
+           "2 8 6 4", CODE_WORDS, CODE_DIGITS, "7 3 9")
+CALL = {
+    "name": "secrets spoken and keyed",
+    "steps": [
+        {"say": f"my pin is {PIN_WORDS} and my security code is {CODE_WORDS}"},
+        {"say": "where is my order"},
+        {"expect_say": "order number"},
+        {"say": f"my card number is {SPOKEN_CARD}"},
+        {"press": CARD_DIGITS + "#"},
+        {"expect_transfer": {"summary_contains": ["[redacted]"]}},
+        {"expect_outcome": "transferred"},
+    ],
+}
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything logged at DEBUG and up, through the server's JSON handler."""
+    stream = io.StringIO()
+    handler = make_handler(stream)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ivr.db"
+    return request.getfixturevalue("postgres_server").new_database("privacy")
+
+
+def dump_database(url: str) -> str:
+    """Every row of every table, as text."""
+    engine = make_engine(url)
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        rows = [repr(tuple(row)) for table in meta.sorted_tables for row in conn.execute(sa.select(table))]
+    engine.dispose()
+    return "\n".join(rows)
+
+
+def without_sids(text: str, sids: list[str]) -> str:
+    """CallSids are random hex and may hold any digit run by chance: leave them out."""
+    for sid in sids:
+        text = text.replace(sid, "CA")
+    return text
+
+
+def assert_no_secrets(text: str, where: str) -> None:
+    found = [secret for secret in SECRETS if secret in text]
+    assert found == [], f"{where} holds {found}"
+
+
+def test_a_scripted_call_keeps_no_secret_in_database_or_logs(database_url: str, captured_logs: io.StringIO) -> None:
+    services = build_services(demo_settings(database_url), today=lambda: TODAY)   # SQL sessions, too
+    run_call(services, CALL)
+    [call] = services.records.recent()
+    dump = without_sids(dump_database(database_url), [call.call_sid])
+    assert "[redacted]" in dump and "where is my order" in dump      # the dump does see the call
+    assert "sessions" in dump_tables(database_url)
+    assert_no_secrets(dump, "the database")
+    logs = without_sids(captured_logs.getvalue(), [call.call_sid])
+    assert call.call_sid[:8] in captured_logs.getvalue()             # the logs did capture the call
+    assert_no_secrets(logs, "the logs")
+
+
+def test_the_scripted_call_file_is_the_same_call(database_url: str) -> None:
+    services = build_services(demo_settings(database_url), today=lambda: TODAY)
+    run_call(services, "card_number_spoken_and_keyed.yaml")
+    [call] = services.records.recent()
+    assert_no_secrets(without_sids(dump_database(database_url), [call.call_sid]), "the database")
+    assert call.turns[-1].caller_text == "[redacted]" and call.turns[-2].caller_text == "my card number is [redacted]"
+
+
+def test_keyed_card_over_webhooks_with_redis_sessions(tmp_path: Path, redis_server, captured_logs: io.StringIO) -> None:
+    url = f"sqlite:///{tmp_path}/ivr.db"
+    redis_url = redis_server.url(3)
+    redis.Redis.from_url(redis_url).flushdb()
+    app = create_app(demo_settings(url, redis_url=redis_url), today=lambda: TODAY)
+    with app.test_client() as client:
+        twilio = TwilioClient(client)
+        twilio.post("/voice/incoming", {"CallSid": "CAcard", "From": "+15550123", "To": "+15550000"})
+        twilio.post("/voice/gather", {"CallSid": "CAcard", "Digits": "1"})
+        twilio.post("/voice/gather", {"CallSid": "CAcard", "Digits": CARD_DIGITS})
+        twilio.post("/voice/status", {"CallSid": "CAcard", "CallStatus": "completed"})
+    client_redis = redis.Redis.from_url(redis_url)
+    stored = "\n".join(repr(client_redis.hgetall(key)) for key in client_redis.keys("*")
+                       if client_redis.type(key) == b"hash")
+    assert "CAcard" in stored
+    assert_no_secrets(stored, "redis")
+    assert_no_secrets(dump_database(url), "the database")
+    assert "CAcard" in captured_logs.getvalue()
+    assert_no_secrets(captured_logs.getvalue(), "the logs")
+
+
+def dump_tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    names = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    return names
