@@ -14,7 +14,7 @@ from app.dialog.flow import step
 from app.dialog.nodes import expected_for
 from app.dialog.prompts import Prompts
 from app.dialog.state import CallState
-from app.dialog.summary import render as render_summary
+from app.dialog.summary import build as build_summary, render as render_summary
 from app.dialog.turns import replay
 from app.dialog.wording import speakable
 from app.logs import bind_call
@@ -97,7 +97,7 @@ class Engine:
 
     def start(self, call_sid: str, caller: str = "", called: str = "") -> Reply:
         """A call arrived; a repeated start of a known call re-asks instead of restarting."""
-        existing = self.sessions.load(call_sid)
+        existing = self.state(call_sid)
         if existing is not None and not existing.ended:
             return self._render(existing, replay(copy.deepcopy(existing)))
         return self.handle(call_sid, self._call_started(call_sid, caller, called))
@@ -112,27 +112,47 @@ class Engine:
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""
-        if self.sessions.load(call_sid) is None:
+        if self.state(call_sid) is None:
             return None
         return self.handle(call_sid, CallerHungUp())
 
     def expected(self, call_sid: str) -> tuple[str, ...]:
         """The intents the call's current node expects (for recognizer grammars)."""
-        state = self.sessions.load(call_sid)
+        state = self.state(call_sid)
         return expected_for(state.node, state.task) if state else ()
 
     def state(self, call_sid: str) -> CallState | None:
-        """The stored state of a call, if any."""
-        return self.sessions.load(call_sid)
+        """The stored state of a call, if any (None too when the store cannot be reached)."""
+        try:
+            return self.sessions.load(call_sid)
+        except Exception:  # noqa: BLE001 - callers treat it as unknown; handle() then hands over
+            log.exception("call %s: session store unavailable", call_sid)
+            return None
 
     def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None) -> Reply:
         """Step the call's flow with one event; retries once if another worker raced us."""
         with bind_call(call_sid):
             try:
-                return self._handle_once(call_sid, event, asr_latency_ms)
-            except StaleState:
-                log.warning("call %s: concurrent update, retrying", call_sid)
-                return self._handle_once(call_sid, event, asr_latency_ms)
+                return self._handle_retrying(call_sid, event, asr_latency_ms)
+            except Exception:  # noqa: BLE001 - a caller must never hear silence because of a bug or an outage
+                log.exception("call %s: could not handle %s; transferring", call_sid, type(event).__name__)
+                return self._emergency_transfer(call_sid)
+
+    def _handle_retrying(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
+        try:
+            return self._handle_once(call_sid, event, asr_latency_ms)
+        except StaleState:
+            log.warning("call %s: concurrent update, retrying", call_sid)
+            return self._handle_once(call_sid, event, asr_latency_ms)
+
+    def _emergency_transfer(self, call_sid: str) -> Reply:
+        """Storage (or our own code) failed mid-call: apologise and hand over with what we know."""
+        state = CallState(call_sid=call_sid, node="transferred", outcome="transferred",
+                          transfer_reason="storage unavailable")
+        summary = build_summary(state, state.transfer_reason)
+        reply = self._render(state, [Say("storage_trouble"), Transfer(state.transfer_reason, summary)])
+        self._notify("on_reply", state, reply)
+        return reply
 
     def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
         state = self.sessions.load(call_sid) or CallState(call_sid=call_sid)
@@ -184,8 +204,12 @@ class Engine:
         return Reply(outputs, state)
 
     def _call_started(self, call_sid: str, caller: str, called: str) -> CallStarted:
-        customer = self.business.customer_by_phone(caller) if caller else None
-        recent = self.business.recent_open_order(caller) if customer else None
+        try:
+            customer = self.business.customer_by_phone(caller) if caller else None
+            recent = self.business.recent_open_order(caller) if customer else None
+        except Exception:  # noqa: BLE001 - greet as an unknown caller rather than not at all
+            log.exception("call %s: customer lookup failed", call_sid)
+            customer = recent = None
         return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey)
 
     def _notify(self, method: str, state: CallState, payload: object) -> None:

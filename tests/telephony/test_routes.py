@@ -127,3 +127,29 @@ def test_turn_for_an_unknown_call_starts_it(twilio: TwilioClient) -> None:
 def test_healthz(app) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["status"] == "ok"
+
+
+def test_storage_outage_mid_call_hands_over_instead_of_failing(twilio: TwilioClient, app) -> None:
+    twilio.post("/voice/incoming", CALL)
+    sessions = app.extensions["ivr"].engine.sessions
+
+    def broken(*_args, **_kwargs):
+        raise OSError("database is unreachable")
+    sessions.load = broken
+    response = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "technical problem" in body and "<Dial" in body
+
+
+def test_business_database_outage_still_greets_then_hands_over(twilio: TwilioClient, app) -> None:
+    business = app.extensions["ivr"].engine.business
+
+    def broken(*_args, **_kwargs):
+        raise OSError("business system down")
+    business.customer_by_phone = business.order = broken
+    greeting = twilio.post("/voice/incoming", {**CALL, "From": "+15550100"}).get_data(as_text=True)
+    assert "Thanks for calling" in greeting
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"})
+    answer = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "48217"}).get_data(as_text=True)
+    assert "technical problem" in answer and "<Dial" in answer
