@@ -16,6 +16,7 @@ def _register() -> None:
     from app.cli import privacy  # noqa: F401
     from app.cli import report  # noqa: F401
     from app.cli import seed  # noqa: F401
+    from app.cli import sim  # noqa: F401
 
 
 _register()
