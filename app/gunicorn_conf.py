@@ -1,4 +1,6 @@
 """gunicorn settings for the Procfile's web process (the port comes from the Procfile's --bind)."""
+import os
+from pathlib import Path
 
 # Two workers by default (gunicorn also honours WEB_CONCURRENCY); threads serve the
 # long-lived Media Streams websockets next to short webhooks.
@@ -10,3 +12,28 @@ preload_app = True
 timeout = 120
 graceful_timeout = 20
 accesslog = "-"
+
+# Metrics from every worker: prometheus-client's multi-process mode keeps each worker's values
+# in files under PROMETHEUS_MULTIPROC_DIR, and /metrics adds them up. It must be set before the
+# app (and prometheus-client) is imported, which is why it is set here and not in app settings.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var") / "prometheus"))
+
+
+def fresh_metrics_dir() -> Path:
+    """An existing, empty metrics directory: files left by an earlier run would be added in."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return directory
+
+
+# Here, not in a server hook: the preloaded app opens its metric files as it is imported.
+fresh_metrics_dir()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker ended: drop its live-gauge files (its counters and histograms stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -58,7 +58,7 @@ class RecordsObserver:
         update = call_update(state, reply)
         self.records.update_call(state.call_sid, update, now)
         if update.outcome and not before.ended:
-            log.info("call ended: %s%s", update.outcome,
+            log.info("call outcome: %s%s", update.outcome,
                      f" ({update.transfer_reason})" if update.outcome == "transferred" else "")
 
     def on_callback(self, state: CallState, request: RequestCallback) -> None:
