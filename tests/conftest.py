@@ -58,3 +58,12 @@ def twilio(app: Flask) -> Iterator[TwilioClient]:
     """A Twilio stand-in posting signed webhooks to the test app."""
     with app.test_client() as client:
         yield TwilioClient(client)
+
+
+@pytest.fixture
+def fake_twilio():
+    """A running fake of Twilio's REST API on a free loopback port."""
+    from app.sim.twilio_api import serve_fake_api
+    api, stop = serve_fake_api()
+    yield api
+    stop()

@@ -7,6 +7,7 @@ from typing import Callable
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from app.dialog.actions import Listen, RecordMessage
 from app.dialog.events import AgentAnswered, Digits, NoInput, TransferEnded
 from app.dialog.summary import build as build_summary, render as render_summary
 from app.dialog.wording import speakable
@@ -17,6 +18,7 @@ from app.telephony import forms, twiml
 log = logging.getLogger(__name__)
 voice = Blueprint("voice", __name__)
 XML = "text/xml"
+MAX_RECONNECTS = 3
 
 
 def services() -> Services:
@@ -56,6 +58,22 @@ def incoming() -> Response:
     if svc.settings.transport == "stream":
         return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call.call_sid, call.caller))
     return _twiml(reply)
+
+
+@voice.post("/voice/reconnect")
+def reconnect() -> Response:
+    """The media stream dropped mid-call: open it again (the call's state is kept)."""
+    call = forms.CallStarted.from_form(request.form)
+    svc = services()
+    attempt = request.args.get("attempt", "1")
+    state = svc.engine.state(call.call_sid)
+    if state is None or state.ended:
+        return _xml(_hangup_twiml())
+    if not attempt.isdigit() or int(attempt) > MAX_RECONNECTS:
+        return fallback()
+    log.warning("call %s: media stream dropped; reconnecting (attempt %s)", call.call_sid, attempt)
+    return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call.call_sid, call.caller,
+                                     int(attempt)))
 
 
 @voice.post("/voice/gather")
@@ -170,7 +188,22 @@ def _parent_sid() -> str:
 
 
 def _twiml(reply: Reply) -> Response:
-    return _xml(twiml.render(reply, services().style))
+    svc = services()
+    if svc.settings.transport == "stream" and reply.state is not None and _waits_for_caller(reply):
+        # Back to the media stream: the voice session there speaks the reply's prompts.
+        state = reply.state
+        return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, state.call_sid, state.caller))
+    return _xml(twiml.render(reply, svc.style))
+
+
+def _waits_for_caller(reply: Reply) -> bool:
+    return any(isinstance(o, (Listen, RecordMessage)) for o in reply.outputs)
+
+
+def _hangup_twiml() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
 
 
 def _xml(body: str) -> Response:

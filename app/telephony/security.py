@@ -23,6 +23,14 @@ class SignatureChecker:
             return False
         return bool(self._validator.validate(self.url_for(full_path), dict(params), signature))
 
+    def valid_url(self, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+        """True when the signature matches this absolute URL (the websocket handshake's wss:// URL)."""
+        return bool(signature) and bool(self._validator.validate(url, dict(params), signature))
+
+    def sign_url(self, url: str, params: Mapping[str, str]) -> str:
+        """The signature Twilio would send for an absolute URL."""
+        return self._validator.compute_signature(url, dict(params))
+
     def sign(self, full_path: str, params: Mapping[str, str]) -> str:
         """The signature Twilio would send (used by the simulator and tests)."""
         return self._validator.compute_signature(self.url_for(full_path), dict(params))

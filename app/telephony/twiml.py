@@ -48,7 +48,8 @@ def render(reply: Reply, style: TwimlStyle) -> str:
     return str(response)
 
 
-def connect_stream(style: TwimlStyle, stream_url: str, call_sid: str, caller: str) -> str:
+def connect_stream(style: TwimlStyle, stream_url: str, call_sid: str, caller: str,
+                   attempt: int = 0) -> str:
     """The answer to /voice/incoming in streaming mode: open the Media Streams websocket."""
     response = VoiceResponse()
     connect = Connect()
@@ -56,8 +57,9 @@ def connect_stream(style: TwimlStyle, stream_url: str, call_sid: str, caller: st
     stream.parameter(name="call_sid", value=call_sid)
     stream.parameter(name="caller", value=caller)
     response.append(connect)
-    # Reached only if the stream ends without a transfer: never leave dead air.
-    response.redirect(style.url("/voice/fallback"), method="POST")
+    # Reached only when the websocket closes without the call being moved on (a dropped
+    # connection): reconnect, keeping the call's state, rather than leave dead air.
+    response.redirect(style.url("/voice/reconnect", attempt=attempt + 1), method="POST")
     return str(response)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.telephony.rest import LiveCallError, RecordingError, TwilioRest
-from tests.fake_twilio import FakeTwilioApi, fake_twilio  # noqa: F401
+from app.sim.twilio_api import FakeTwilioApi
 
 SID = "AC00000000000000000000000000000000"
 

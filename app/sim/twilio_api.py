@@ -1,12 +1,14 @@
-"""A local fake of Twilio's REST API: records live-call updates, serves and deletes recordings."""
+"""A local stand-in for Twilio's REST API: records live-call updates, serves and deletes recordings.
+
+The simulator runs it so a server under test (TWILIO_API_BASE pointed here) can transfer and
+hang up live calls; the tests use it the same way.
+"""
 from __future__ import annotations
 
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator
-
-import pytest
+from typing import Callable
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -21,6 +23,7 @@ class FakeTwilioApi:
     deleted: list[str] = field(default_factory=list)
     fail_updates: int = 0
     auth_seen: list[str] = field(default_factory=list)
+    on_update: Callable[[dict], None] | None = None     # the simulator reacts to transfers
 
     def wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
         """The fake's WSGI app."""
@@ -47,7 +50,10 @@ class FakeTwilioApi:
             return Response(json.dumps({"code": 20500, "message": "fake outage", "status": 500}),
                             500, mimetype="application/json")
         call_sid = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-        self.updates.append({"call_sid": call_sid, **request.form.to_dict()})
+        update = {"call_sid": call_sid, **request.form.to_dict()}
+        self.updates.append(update)
+        if self.on_update is not None:
+            self.on_update(update)
         return Response(json.dumps({"sid": call_sid, "status": "in-progress"}), mimetype="application/json")
 
     def recording_url(self, sid: str) -> str:
@@ -55,13 +61,10 @@ class FakeTwilioApi:
         return f"{self.base_url}/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/{sid}"
 
 
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilioApi]:
-    """A running fake Twilio REST API on a free loopback port."""
+def serve_fake_api(port: int = 0) -> tuple[FakeTwilioApi, Callable[[], None]]:
+    """Run a fake API on a loopback port (0: any free one); returns it and a stop function."""
     api = FakeTwilioApi()
-    server = make_server("127.0.0.1", 0, api.wsgi, threaded=True)
+    server = make_server("127.0.0.1", port, api.wsgi, threaded=True)
     api.base_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield api
-    server.shutdown()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return api, server.shutdown

@@ -1,0 +1,59 @@
+"""Record transport and voicemail: fetch a finished <Record>, recognise it offline, forget it."""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+from app.dialog.events import MessageRecorded, NoInput, RecognizerFailed
+from app.engine import Engine, Reply
+from app.speech.audio import FRAME_MS, RATE, frames, read_wav, resample
+from app.speech.recognizer import Result
+from app.telephony.rest import RecordingError, TwilioRest
+
+log = logging.getLogger(__name__)
+PCM_CHUNK = RATE * 2 * FRAME_MS // 1000 * 10      # 200 ms per accept() call
+
+
+class RecordedTurns:
+    """Turns that arrive as recordings (IVR_TRANSPORT=record, and voicemail messages)."""
+
+    def __init__(self, engine: Engine, rest: TwilioRest, asr: object,
+                 phrases_for: Callable[[Sequence[str]], list[str] | None],
+                 keep_recordings: bool = False) -> None:
+        self.engine, self.rest, self.asr = engine, rest, asr
+        self.phrases_for = phrases_for
+        self.keep_recordings = keep_recordings
+
+    def recognise_turn(self, call_sid: str, url: str) -> Reply:
+        """A caller turn: recognise against what the call expects, then step the flow."""
+        try:
+            result = self._recognise(url, self.phrases_for(self.engine.expected(call_sid)))
+        except RecordingError as exc:
+            log.error("call %s: recording unusable (%s)", call_sid, exc)
+            return self.engine.handle(call_sid, RecognizerFailed(str(exc)))
+        if not result.text.strip():
+            return self.engine.handle(call_sid, NoInput())
+        return self.engine.hear(call_sid, result.text, result.confidence)
+
+    def take_voicemail(self, call_sid: str, url: str) -> Reply:
+        """A message for the agents: free transcription, stored with the callback request."""
+        try:
+            transcript = self._recognise(url, None).text
+        except RecordingError as exc:
+            log.error("call %s: voicemail unusable (%s)", call_sid, exc)
+            transcript = ""
+        return self.engine.handle(call_sid, MessageRecorded(transcript, "" if not self.keep_recordings else url))
+
+    def _recognise(self, url: str, phrases: list[str] | None) -> Result:
+        audio = self.rest.fetch_recording(url)
+        try:
+            pcm, rate = read_wav(audio)
+        except (ValueError, EOFError) as exc:
+            raise RecordingError(f"not a 16-bit WAV: {exc}") from None
+        if not self.keep_recordings:
+            self.rest.delete_recording(url)   # privacy: nothing kept once it is text
+        recognizer = self.asr.new_recognizer()  # type: ignore[attr-defined]
+        recognizer.set_phrases(phrases)
+        for chunk in frames(resample(pcm, rate, RATE) if rate != RATE else pcm, PCM_CHUNK, pad=b"\x00\x00"):
+            recognizer.accept(chunk)
+        return recognizer.finish()

@@ -1,0 +1,245 @@
+"""A live voice call: caller audio in, recognised turns to the engine, synthesized replies out.
+
+Transport-neutral: the Media Streams handler feeds it frames, keys and marks, and gives it a
+Sink to speak through. Time is counted in the caller's 20 ms frames, so no-input and digit
+timeouts follow the call's own clock (and the simulator can run faster than real time).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from app.dialog.actions import Hangup, Listen, RecordMessage
+from app.dialog.events import Digits, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
+from app.engine import Engine, Handover, Reply, Speak
+from app.speech.audio import ulaw_to_pcm16
+from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
+from app.telephony import twiml
+from app.telephony.rest import LiveCallError
+from app.telephony.twiml import TwimlStyle
+
+log = logging.getLogger(__name__)
+FRAME_MS = 20
+DIGIT_TIMEOUT_MS = 3000
+MESSAGE_SILENCE_MS = 2500
+HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
+
+
+class Sink(Protocol):
+    """Where a call's outbound side goes (the websocket and Twilio's REST API)."""
+
+    def play(self, ulaw: bytes, text: str) -> None: ...
+    def clear(self) -> None: ...
+    def update_call(self, twiml_doc: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class VoiceKit:
+    """What every live call shares: loaded once per process by create_app."""
+
+    engine: Engine
+    asr: object                                   # app.speech engine: new_recognizer()
+    synthesize: Callable[[str], bytes]            # text -> 8 kHz μ-law
+    phrases_for: Callable[[Sequence[str]], list[str] | None]
+    is_complete: Callable[[str, Sequence[str]], bool]
+    style: TwimlStyle
+    endpoint_silence_ms: int = 600
+    max_utterance_ms: int = 12000
+    no_input_ms: int = 6000
+
+
+class VoiceCall:
+    """One call's live audio loop; every method returns quickly (the transport's thread runs it)."""
+
+    def __init__(self, call_sid: str, kit: VoiceKit, sink: Sink) -> None:
+        self.call_sid = call_sid
+        self.kit = kit
+        self.sink = sink
+        self.recognizer = kit.asr.new_recognizer()  # type: ignore[attr-defined]
+        self.endpointer = self._new_endpointer(kit.endpoint_silence_ms, ())
+        self.listen: Listen | None = None
+        self.recording = False
+        self.playing = 0
+        self.after_playback: list[object] = []
+        self.digits = ""
+        self.quiet_ms = 0
+        self.digit_ms = 0
+        self.speaking = False
+        self.keypad_only = False
+        self.finished = False
+        self.last_reply_at = 0.0
+
+    def begin(self, caller: str = "") -> None:
+        """The stream is up: greet (or, on a reconnect, repeat the last question)."""
+        self._perform(self.kit.engine.start(self.call_sid, caller))
+
+    def on_audio(self, ulaw: bytes) -> None:
+        """20 ms of caller audio."""
+        if self.finished:
+            return
+        self._tick_digits()
+        if self.listen is None and not self.recording:
+            return
+        pcm = ulaw_to_pcm16(ulaw)
+        if not self.keypad_only:
+            self._hear(pcm)
+        self._tick_silence()
+
+    def on_dtmf(self, digit: str) -> None:
+        """A keypad key: one key answers a one-key question; longer entries end with # or a pause."""
+        if self.finished or (self.listen is None and not self.recording):
+            return
+        self._barge_in()
+        if self.recording:
+            if digit == "#":
+                self._end_message()
+            return
+        if self.listen is not None and self.listen.max_digits <= 1:
+            self._turn(lambda: self.kit.engine.handle(self.call_sid, Digits(digit)))
+            return
+        self.digits, self.digit_ms = self.digits + digit, 0
+        if digit == "#" or len(self.digits.rstrip("#")) >= (self.listen.max_digits if self.listen else 8):
+            self._submit_digits()
+
+    def on_mark(self, name: str) -> None:
+        """Twilio played (or cleared) our audio up to this mark."""
+        self.playing = max(0, self.playing - 1)
+        if self.playing == 0:
+            self.quiet_ms = 0
+            self._run_after_playback()
+
+    def _hear(self, pcm: bytes) -> None:
+        try:
+            result = self.recognizer.accept(pcm)
+        except Exception:  # noqa: BLE001 - a broken recognizer must not end the call: use keys
+            log.exception("call %s: recognizer failed", self.call_sid)
+            self.keypad_only = True
+            self._turn(lambda: self.kit.engine.handle(self.call_sid, RecognizerFailed("accept failed")))
+            return
+        if result is not None and result.text:
+            self.endpointer.partial(result.text)
+        for event in self.endpointer.feed(pcm):
+            if event.kind == EventKind.SPEECH_START:
+                self.speaking = True
+                self._barge_in()
+            elif event.kind == EventKind.END:
+                self._end_of_speech()
+                return
+
+    def _end_of_speech(self) -> None:
+        self.speaking = False
+        began = time.perf_counter()
+        final = self.recognizer.finish()
+        asr_ms = (time.perf_counter() - began) * 1000
+        self.endpointer.reset()
+        if self.recording:
+            self._end_message(final.text)
+            return
+        if not final.text.strip():
+            return  # a cough or line noise: keep listening, the no-input clock keeps running
+        self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms))
+
+    def _tick_silence(self) -> None:
+        if self.speaking or self.playing or self.digits:
+            return
+        self.quiet_ms += FRAME_MS
+        limit = MESSAGE_SILENCE_MS * 4 if self.recording else self.kit.no_input_ms
+        if self.quiet_ms >= limit:
+            if self.recording:
+                self._end_message()
+            else:
+                self._turn(lambda: self.kit.engine.handle(self.call_sid, NoInput()))
+
+    def _tick_digits(self) -> None:
+        if not self.digits:
+            return
+        self.digit_ms += FRAME_MS
+        if self.digit_ms >= DIGIT_TIMEOUT_MS:
+            self._submit_digits()
+
+    def _submit_digits(self) -> None:
+        entry, self.digits = self.digits.rstrip("#"), ""
+        if entry:
+            self._turn(lambda: self.kit.engine.handle(self.call_sid, Digits(entry)))
+        else:
+            self._turn(lambda: self.kit.engine.handle(self.call_sid, NoInput()))
+
+    def _end_message(self, transcript: str = "") -> None:
+        self.recording = False
+        self._turn(lambda: self.kit.engine.handle(self.call_sid, MessageRecorded(transcript.strip())))
+
+    def _barge_in(self) -> None:
+        if self.playing:
+            self.sink.clear()
+
+    def _turn(self, handle: Callable[[], Reply]) -> None:
+        """One caller turn: stop listening, let the engine decide, perform its reply."""
+        self.listen = None
+        self.recording = False
+        self.quiet_ms = 0
+        self._perform(handle())
+
+    def _perform(self, reply: Reply) -> None:
+        self.last_reply_at = time.perf_counter()
+        for output in reply.outputs:
+            if isinstance(output, Speak):
+                self.sink.play(self.kit.synthesize(output.spoken), output.text)
+                self.playing += 1
+            elif isinstance(output, Listen):
+                self._start_listening(output)
+            elif isinstance(output, RecordMessage):
+                self._start_message()
+            elif isinstance(output, (Handover, Hangup)):
+                self.after_playback.append(output)
+        if not self.playing:
+            self._run_after_playback()
+
+    def _start_listening(self, listen: Listen) -> None:
+        self.listen = listen
+        self.digits, self.quiet_ms, self.speaking = "", 0, False
+        self.endpointer = self._new_endpointer(self.kit.endpoint_silence_ms, listen.expect)
+        if not self.keypad_only:
+            self.recognizer.set_phrases(self.kit.phrases_for(listen.expect))
+            self.recognizer.reset()
+
+    def _start_message(self) -> None:
+        self.recording = True
+        self.quiet_ms, self.speaking = 0, False
+        self.endpointer = self._new_endpointer(MESSAGE_SILENCE_MS)
+        if not self.keypad_only:
+            self.recognizer.set_phrases(None)      # a message is free speech
+            self.recognizer.reset()
+
+    def _run_after_playback(self) -> None:
+        """Transfer or hang up only once the caller has heard what we said before it."""
+        pending, self.after_playback = self.after_playback, []
+        for output in pending:
+            self.finished = True
+            if isinstance(output, Handover):
+                self._transfer(output)
+            elif isinstance(output, Hangup):
+                self._update_call(HANGUP_TWIML)
+
+    def _transfer(self, handover: Handover) -> None:
+        if not self._update_call(twiml.render(Reply([handover]), self.kit.style)):
+            # Twilio would not move the call: say so and offer a message instead of dead air.
+            self.finished = False
+            self._turn(lambda: self.kit.engine.handle(self.call_sid, TransferEnded("failed")))
+
+    def _update_call(self, doc: str) -> bool:
+        try:
+            self.sink.update_call(doc)
+            return True
+        except LiveCallError:
+            log.error("call %s: the live call could not be updated", self.call_sid)
+            return False
+
+    def _new_endpointer(self, silence_ms: int, expect: Sequence[str] | None = None) -> Endpointer:
+        # No-input is timed here (from the end of our prompt), not by the endpointer.
+        config = EndpointConfig(silence_ms=silence_ms, max_utterance_s=self.kit.max_utterance_ms / 1000,
+                                no_input_s=None)
+        if expect is None:
+            return Endpointer(config)
+        return Endpointer(config, is_complete=lambda text: self.kit.is_complete(text, expect))
