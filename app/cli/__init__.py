@@ -13,6 +13,7 @@ def _register() -> None:
     # Subcommand modules import heavy libraries lazily inside their commands, so `ivr --help` stays fast.
     from app.cli import classify  # noqa: F401
     from app.cli import evaluate  # noqa: F401
+    from app.cli import models  # noqa: F401
     from app.cli import privacy  # noqa: F401
     from app.cli import report  # noqa: F401
     from app.cli import seed  # noqa: F401

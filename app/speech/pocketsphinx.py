@@ -1,0 +1,292 @@
+"""PocketSphinx adapter: the bundled US English model, the offline fallback when no Vosk model exists.
+
+Audio: telephone audio (8 kHz) is upsampled to 16 kHz and decoded with the bundled 16 kHz model as
+is. Running the decoder at 8 kHz needs a narrower filterbank (upperf <= 4000), which no longer
+matches what the model was trained on: on synthesized telephone phrases grammar accuracy fell
+from 80/80 (upsampled) to 6/80 (native 8 kHz), and free decoding got worse too.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import weakref
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+import pocketsphinx
+
+from app.speech.audio import RATE, Resampler
+from app.speech.recognizer import (UNK, Result, Word, make_result, text_result, unique_phrases)
+
+log = logging.getLogger(__name__)
+
+MODEL_RATE = 16000
+FRAME_S = 0.01  # PocketSphinx frame rate is 100 per second
+# The bundled model's phones; each becomes a one-phone "garbage" word for the out-of-grammar path.
+PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
+          "UH UW V W Y Z ZH").split()
+GARBAGE_PREFIX = "oog_"
+# A phone-loop path beats the word models on synthetic voices unless every garbage phone pays a
+# price. JSGF weights are relative, so a never-matching dummy word with this much weight makes
+# each garbage phone cost ~ln(1e16). Measured (80 in-grammar / 40 out-of-grammar synthesized
+# phrases): 1e8 -> 65/80 kept; 1e12 -> 77/80; 1e16 -> 79/80, all with 0/40 false accepts once
+# the "speech absorbed by silence" check below is on.
+GARBAGE_PENALTY = "10000000000000000"
+ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
+ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame
+DITHER_DBFS = -60.0  # see _dither
+_WORD = re.compile(r"^[a-z][a-z'.-]*$")
+_CONFIG = dict(
+    loglevel="FATAL",
+    # Lattice best-path rescoring swapped correct grammar paths for partial ones (42 vs 52 of 60).
+    bestpath=False,
+    # Wider beams: long phrases ("my order number is three zero five one two") fell out of the
+    # default beams and came back empty.
+    beam=1e-80, wbeam=1e-60, pbeam=1e-80,
+)
+
+
+class _Slot:
+    """A decoder plus the grammar searches already compiled into it."""
+
+    def __init__(self, decoder: "pocketsphinx.Decoder") -> None:
+        self.decoder = decoder
+        self.free_search = decoder.current_search()
+        self.searches: OrderedDict[str, None] = OrderedDict()
+        self.in_utterance = False
+
+
+class PocketSphinxEngine:
+    """Keeps a pool of decoders (each loads the model, ~0.8 s and ~90 MB) reused across calls."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, preload: int = 1) -> None:
+        self.model_path = pocketsphinx.get_model_path()
+        self._idle: list[_Slot] = []
+        self._lock = threading.Lock()
+        for _ in range(preload):
+            self._idle.append(self._new_slot())
+
+    def _new_slot(self) -> _Slot:
+        decoder = pocketsphinx.Decoder(**_CONFIG)
+        for phone in PHONES:
+            decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
+        # Never matched in practice (20 phones); only there to carry the garbage penalty weight.
+        decoder.add_word(GARBAGE_PREFIX + "void", " ".join(PHONES[:20]), True)
+        return _Slot(decoder)
+
+    def acquire(self) -> _Slot:
+        """An idle decoder slot, or a new one."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._new_slot()
+
+    def release(self, slot: _Slot) -> None:
+        """Give a slot back to the pool, ready for another call."""
+        if slot.in_utterance:
+            slot.decoder.end_utt()
+            slot.in_utterance = False
+        slot.decoder.activate_search(slot.free_search)
+        with self._lock:
+            self._idle.append(slot)
+
+    @property
+    def pool_size(self) -> int:
+        """Idle decoders (for tests and metrics)."""
+        return len(self._idle)
+
+    def new_recognizer(self) -> "PocketSphinxRecognizer":
+        """A streaming recognizer for one call (returns its decoder to the pool when dropped)."""
+        return PocketSphinxRecognizer(self)
+
+
+class PocketSphinxRecognizer:
+    """Streams 8 kHz PCM into a PocketSphinx decoder, grammar-restricted or free."""
+
+    def __init__(self, engine: PocketSphinxEngine) -> None:
+        self.engine = engine
+        self._slot = engine.acquire()
+        self._decoder = self._slot.decoder
+        self._finalizer = weakref.finalize(self, engine.release, self._slot)
+        self._resample = Resampler(RATE, MODEL_RATE)
+        self._rng = np.random.default_rng(0)
+        self._grammar = False
+        self._levels: list[np.ndarray] = []
+        self._last_partial = ""
+
+    def close(self) -> None:
+        """Return the decoder to the engine's pool now (also happens when garbage-collected)."""
+        self._finalizer()
+
+    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+        """Restrict to the phrases plus a phone-loop garbage path; None = the free language model."""
+        self.reset()
+        kept = self._in_dictionary(unique_phrases(phrases)) if phrases is not None else []
+        if not kept:
+            self._grammar = False
+            self._decoder.activate_search(self._slot.free_search)
+            return
+        name = "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:16]
+        searches = self._slot.searches
+        if name not in searches:
+            self._decoder.add_jsgf_string(name, _jsgf(kept))
+            searches[name] = None
+            self._evict(searches)
+        searches.move_to_end(name)
+        self._decoder.activate_search(name)
+        self._grammar = True
+
+    def _evict(self, searches: OrderedDict[str, None], keep: int = 16) -> None:
+        # Each dialog state has its own phrase list; keep the recent ones compiled.
+        while len(searches) > keep:
+            old, _ = searches.popitem(last=False)
+            self._decoder.remove_search(old)
+
+    def _in_dictionary(self, phrases: list[str]) -> list[str]:
+        kept = []
+        for phrase in phrases:
+            missing = [w for w in phrase.split() if not _WORD.match(w) or self._decoder.lookup_word(w) is None]
+            if missing:
+                log.warning("phrase %r dropped: %s not in the PocketSphinx dictionary", phrase, missing)
+            else:
+                kept.append(phrase)
+        return kept
+
+    def accept(self, pcm16_8k: bytes) -> Result | None:
+        """Feed audio; a partial result when the hypothesis text changed."""
+        if not pcm16_8k:
+            return None
+        if not self._slot.in_utterance:
+            self._decoder.start_utt()
+            self._slot.in_utterance = True
+        samples = np.frombuffer(pcm16_8k, dtype="<i2")
+        self._levels.append(samples)
+        self._decoder.process_raw(self._resample(_dither(samples, self._rng)), False, False)
+        hyp = self._decoder.hyp()
+        text = _clean(hyp.hypstr if hyp else "")
+        if text == self._last_partial:
+            return None
+        self._last_partial = text
+        return text_result(text, final=False)
+
+    def finish(self) -> Result:
+        """End the utterance: final words with confidences; resets for the next utterance."""
+        if not self._slot.in_utterance:
+            return Result(text="", final=True, confidence=0.0)
+        self._decoder.end_utt()
+        self._slot.in_utterance = False
+        words = self._words()
+        if self._grammar and self._absorbed_ms() >= ABSORBED_SPEECH_MS:
+            # The grammar path explained the speech as silence/noise: the caller said something else.
+            words = [Word(UNK, 1.0, words[0].start, words[-1].end)] if words else [Word(UNK, 1.0, 0.0, 0.0)]
+        self._clear()
+        return make_result(_merge_unk(words), final=True)
+
+    def _words(self) -> list[Word]:
+        words = []
+        for seg in self._decoder.seg() or []:
+            token = _base(seg.word)
+            if not token or _is_filler(token):
+                continue
+            frames = max(1, seg.end_frame - seg.start_frame + 1)
+            words.append(Word(text=UNK if token.startswith(GARBAGE_PREFIX) else token,
+                              confidence=_confidence(seg.ascore, frames),
+                              start=round(seg.start_frame * FRAME_S, 2),
+                              end=round((seg.end_frame + 1) * FRAME_S, 2)))
+        return words
+
+    def _absorbed_ms(self) -> int:
+        """Milliseconds of speech-level audio the decoder labelled silence or noise."""
+        if not self._levels:
+            return 0
+        levels = _frame_levels(np.concatenate(self._levels))
+        if not len(levels):
+            return 0
+        loud = levels > levels.max() - ABSORBED_REL_DB
+        absorbed = 0
+        for seg in self._decoder.seg() or []:
+            if _is_filler(_base(seg.word)):
+                absorbed += int(loud[max(seg.start_frame, 0):seg.end_frame + 1].sum())
+        return int(absorbed * FRAME_S * 1000)
+
+    def _clear(self) -> None:
+        self._levels = []
+        self._last_partial = ""
+        self._resample.reset()
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
+        if self._slot.in_utterance:
+            self._decoder.end_utt()
+            self._slot.in_utterance = False
+        self._clear()
+
+
+def _jsgf(phrases: list[str]) -> str:
+    """A JSGF grammar: one of the phrases, or a penalised loop of garbage phones."""
+    garbage = " | ".join(f"/1/ {GARBAGE_PREFIX}{p.lower()}" for p in PHONES)
+    return ("#JSGF V1.0;\ngrammar ivr;\n"
+            f"public <utt> = ({' | '.join(phrases)}) | <garbage>;\n"
+            "<garbage> = <phone>+;\n"
+            f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
+
+
+def _dither(samples: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Add -60 dBFS noise: stretches of digital silence (exact zeros, as in synthesized speech or
+    silence-suppressed lines) give the model -inf log energies; with it grammar accuracy on
+    synthesized phrases went from 72/80 to 80/80. Real lines are noisier than this anyway."""
+    noise = rng.normal(0.0, 32768.0 * 10 ** (DITHER_DBFS / 20.0), len(samples))
+    return np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
+
+
+def _frame_levels(samples: np.ndarray) -> np.ndarray:
+    """dB level of each 10 ms frame (80 samples at 8 kHz), aligned with the decoder's frames."""
+    n = len(samples) // 80
+    frames = samples[: n * 80].astype(np.float64).reshape(n, 80)
+    return 10.0 * np.log10((frames ** 2).mean(axis=1) + 1e-9)
+
+
+def _confidence(ascore: float, frames: int) -> float:
+    """Map the segment's acoustic score to 0..1.
+
+    PocketSphinx scores each frame relative to its best-scoring senone, so the per-frame log score
+    says how far the word's path is from the best local explanation of the audio (0 = perfect).
+    Well-matched words measured about -1..-5 (x1e-3 nats per frame), forced ones -3..-7. This is an
+    acoustic-fit measure, not a calibrated posterior (best-path lattice posteriors cost accuracy)."""
+    per_frame = 1000.0 * np.log(max(ascore, 1e-300)) / frames
+    return round(float(np.clip(np.exp(per_frame / 6.0), 0.0, 1.0)), 4)
+
+
+def _base(word: str) -> str:
+    """Strip the alternate-pronunciation suffix: "return(2)" -> "return"."""
+    return word.split("(", 1)[0] if word and not word.startswith("(") else ""
+
+
+def _is_filler(word: str) -> bool:
+    return word.startswith("<") or word.startswith("[") or word.startswith("+")
+
+
+def _clean(hypstr: str) -> str:
+    """Hypothesis text for partials: garbage phones become one [unk], fillers vanish."""
+    words = [UNK if w.startswith(GARBAGE_PREFIX) else _base(w) for w in hypstr.split()]
+    out: list[str] = []
+    for word in words:
+        if word and not (word == UNK and out and out[-1] == UNK):
+            out.append(word)
+    return " ".join(out)
+
+
+def _merge_unk(words: list[Word]) -> list[Word]:
+    """Collapse runs of garbage phones into one [unk] word spanning them."""
+    merged: list[Word] = []
+    for word in words:
+        if word.text == UNK and merged and merged[-1].text == UNK:
+            prev = merged.pop()
+            word = Word(UNK, min(prev.confidence, word.confidence), prev.start, word.end)
+        merged.append(word)
+    return merged

@@ -1,0 +1,166 @@
+"""Prompt and caller audio: pyttsx3 (espeak-ng driver) to 8 kHz μ-law, cached on disk."""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from app.speech.audio import add_noise, pcm16_to_ulaw, read_wav, resample, RATE, ulaw_to_pcm16
+
+log = logging.getLogger(__name__)
+
+RENDER_TIMEOUT_S = 20.0
+
+
+class SpeechSynthesisError(RuntimeError):
+    """Neither pyttsx3 nor the espeak-ng command could render the text."""
+
+
+class _Pyttsx3Worker:
+    """Owns the one pyttsx3 engine on a dedicated thread.
+
+    pyttsx3's engine is not thread-safe, its espeak driver initialises libespeak-ng once per
+    process, and its runAndWait loop polls a flag set from libespeak's callback: if that callback
+    never comes (e.g. in a gunicorn worker forked after the library started its audio thread) it
+    spins forever. So every render goes through this single thread with a timeout, and the worker
+    is abandoned (renders fall back to the espeak-ng command) after a timeout or in a forked child.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.broken = False
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pyttsx3")
+        self._engine = None
+
+    def render(self, text: str, voice: str, rate: int, pitch: int | None, wav: Path) -> None:
+        """Write `text` spoken with `voice` to `wav`, or raise."""
+        future = self._pool.submit(self._render, text, voice, rate, pitch, wav)
+        try:
+            future.result(timeout=RENDER_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            self.broken = True
+            raise SpeechSynthesisError(f"pyttsx3 did not finish within {RENDER_TIMEOUT_S:.0f} s") from None
+
+    def _render(self, text: str, voice: str, rate: int, pitch: int | None, wav: Path) -> None:
+        if self._engine is None:
+            import pyttsx3
+            import pyttsx3.drivers.espeak as espeak_driver
+            # The driver print()s "Audio saved to ..." on every file; that would corrupt
+            # `ivr sim --json` output. Shadow print in that module only.
+            espeak_driver.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+            self._engine = pyttsx3.init("espeak")
+        engine = self._engine
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate)
+        engine.setProperty("pitch", 50 if pitch is None else pitch)
+        engine.save_to_file(text, str(wav))
+        engine.runAndWait()
+
+
+_worker: _Pyttsx3Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def _pyttsx3() -> _Pyttsx3Worker | None:
+    """The process's pyttsx3 worker, or None when it cannot be trusted here."""
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.pid != os.getpid():
+            _worker = _Pyttsx3Worker()
+        return None if _worker.broken else _worker
+
+
+def _espeak_cli(text: str, voice: str, rate: int, pitch: int | None, wav: Path) -> None:
+    """The same synthesizer through its command, in its own process: the robust fallback."""
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if not exe:
+        raise SpeechSynthesisError("espeak-ng is not installed (apt-get install espeak-ng)")
+    cmd = [exe, "-v", voice, "-s", str(rate), "-w", str(wav)]
+    if pitch is not None:
+        cmd += ["-p", str(pitch)]
+    done = subprocess.run(cmd + ["--", text], capture_output=True, timeout=RENDER_TIMEOUT_S)
+    if done.returncode != 0:
+        raise SpeechSynthesisError(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+def synthesize(text: str, voice: str = "en-us", rate: int = 165, pitch: int | None = None) -> tuple[bytes, int]:
+    """Speak `text`; return 16-bit mono PCM and its sample rate (pyttsx3, else espeak-ng)."""
+    with tempfile.TemporaryDirectory(prefix="ivr-tts-") as tmp:
+        wav = Path(tmp) / "out.wav"
+        worker = _pyttsx3()
+        try:
+            if worker is None:
+                raise SpeechSynthesisError("pyttsx3 unavailable in this process")
+            worker.render(text, voice, rate, pitch, wav)
+        except Exception as exc:  # pyttsx3 raises many kinds; the command is our second chance
+            log.warning("pyttsx3 render failed (%s); using the espeak-ng command", exc)
+            _espeak_cli(text, voice, rate, pitch, wav)
+        return read_wav(wav)
+
+
+class Synthesizer:
+    """Renders prompt text to 8 kHz μ-law, cached under cache_dir by text, voice and rate."""
+
+    def __init__(self, cache_dir: Path | None, voice: str = "en-us", rate: int = 165,
+                 pitch: int | None = None) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.voice, self.rate, self.pitch = voice, rate, pitch
+        self.hits = self.misses = 0
+
+    def cache_path(self, text: str) -> Path | None:
+        """Where the rendering of `text` is (or will be) cached."""
+        if self.cache_dir is None:
+            return None
+        key = f"{text}|{self.voice}|{self.rate}" + (f"|{self.pitch}" if self.pitch is not None else "")
+        return self.cache_dir / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.ulaw"
+
+    def render(self, text: str) -> bytes:
+        """μ-law 8 kHz audio of `text`, from the cache when present."""
+        text = " ".join(text.split())
+        if not text:
+            return b""
+        path = self.cache_path(text)
+        if path is not None and path.is_file():
+            self.hits += 1
+            return path.read_bytes()
+        self.misses += 1
+        pcm, rate = synthesize(text, self.voice, self.rate, self.pitch)
+        audio = pcm16_to_ulaw(resample(pcm, rate, RATE))
+        if path is not None:
+            _write_atomic(path, audio)
+        return audio
+
+    def render_many(self, texts: Iterable[str]) -> list[bytes]:
+        """Render several texts ahead of time (fills the cache)."""
+        return [self.render(text) for text in texts]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Several workers may render the same prompt at once: write aside, then rename into place.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+CALLER_VOICES = ("en-us", "en-gb", "en-us+f3", "en-us+m3")
+
+
+def caller_audio(text: str, voice: str = "en-us", rate: int = 160, noise_db: float | None = None,
+                 pitch: int | None = None, cache_dir: Path | None = None) -> bytes:
+    """μ-law 8 kHz telephone audio of a simulated caller saying `text`.
+
+    noise_db adds white line noise at that level in dBFS (e.g. -45 is a noisy line)."""
+    audio = Synthesizer(cache_dir, voice=voice, rate=rate, pitch=pitch).render(text)
+    if noise_db is None or not audio:
+        return audio
+    noisy = add_noise(ulaw_to_pcm16(audio), noise_db, seed=len(text))
+    return pcm16_to_ulaw(noisy)
