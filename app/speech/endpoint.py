@@ -36,7 +36,7 @@ class EndpointConfig:
     min_speech_ms: int = 60  # voiced run needed to call it speech (clicks and pops are shorter)
     margin_db: float = 9.0  # voiced = this far above the noise floor ...
     min_speech_dbfs: float = -45.0  # ... and above this absolute level
-    initial_floor_dbfs: float = -60.0
+    warmup_ms: int = 100  # first frames only measure the line: no speech is detected yet
 
 
 WAITING, SPEECH, DONE = "waiting", "speech", "done"
@@ -46,10 +46,13 @@ class Endpointer:
     """Energy VAD with an adaptive noise floor, trailing-silence end, max length and no-input."""
 
     def __init__(self, config: EndpointConfig | None = None,
-                 is_complete: Callable[[str], bool] | None = None) -> None:
+                 is_complete: Callable[[str], bool] | None = None,
+                 noise_floor: float | None = None) -> None:
         self.config = config or EndpointConfig()
         self.is_complete = is_complete
-        self.noise_floor = self.config.initial_floor_dbfs
+        # None: learn it from the first frames (warm-up). Pass a previous turn's value to skip that.
+        self.noise_floor = noise_floor
+        self._warming = noise_floor is None
         self.reset()
 
     def reset(self) -> None:
@@ -73,6 +76,12 @@ class Endpointer:
         frame_ms = len(frame) * 1000 // (2 * RATE)
         start_ms, self.now_ms = self.now_ms, self.now_ms + frame_ms
         level = dbfs(frame)
+        if self._warming or self.noise_floor is None:
+            # Warm-up (once per endpointer): the quietest frame is the floor, so a noisy line is
+            # not taken for speech. Pass noise_floor= from the previous turn to skip it.
+            self.noise_floor = level if self.noise_floor is None else min(self.noise_floor, level)
+            self._warming = self.now_ms < self.config.warmup_ms
+            return []
         voiced = level >= max(self.noise_floor + self.config.margin_db, self.config.min_speech_dbfs)
         self._track_floor(level, voiced)
         if self.state == WAITING:
@@ -82,12 +91,14 @@ class Endpointer:
         return []
 
     def _track_floor(self, level: float, voiced: bool) -> None:
-        # Follow quiet frames down fast and up slowly, so speech does not drag the floor up;
-        # during speech only downward moves are trusted.
-        if level < self.noise_floor:
-            self.noise_floor += 0.5 * (level - self.noise_floor)
-        elif not voiced and self.state != SPEECH:
-            self.noise_floor += 0.05 * (level - self.noise_floor)
+        # Follow quiet frames down fast and up slowly, so speech does not drag the floor up.
+        # While waiting, even "voiced" frames pull it up a little: noise that rises and stays
+        # (a fan, a car) stops counting as speech after a few seconds.
+        floor = self.noise_floor or 0.0
+        if level < floor:
+            self.noise_floor = floor + 0.5 * (level - floor)
+        elif self.state != SPEECH:
+            self.noise_floor = floor + (0.01 if voiced else 0.05) * (level - floor)
 
     def _waiting(self, voiced: bool, start_ms: int, frame_ms: int) -> list[EndpointEvent]:
         if voiced:

@@ -17,7 +17,7 @@ from app.speech.recognizer import (UNK, EngineError, Result, Word, make_result, 
 
 log = logging.getLogger(__name__)
 
-vosk.SetLogLevel(-1)  # Kaldi's LOG/WARNING lines would flood the server log at every call
+vosk.SetLogLevel(-2)  # errors only: Kaldi LOG and WARNING lines would flood the server log
 
 # Hesitation words used as an out-of-grammar path when the model has no usable "[unk]" word:
 # unexpected speech is absorbed by them instead of being forced onto an expected phrase.
