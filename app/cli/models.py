@@ -1,6 +1,7 @@
 """`ivr models list | download LANG | path LANG`: the Vosk models in the user's cache."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -55,7 +56,7 @@ def download_command(lang: str, cache_dir: Path | None, xdg_cache_home: str | No
             click.echo(f"{info.name} is already installed at {existing}")
             return
         with click.progressbar(length=info.size_mb * 1024 * 1024, label=f"Downloading {info.name}",
-                               file=click.get_text_stream("stderr")) as bar:
+                               file=sys.stderr) as bar:
             path, digest = download(lang, cache, base_url or BASE_URL, sha256,
                                     progress=lambda n, total: _advance(bar, n, total))
     except ModelError as exc:
