@@ -52,11 +52,8 @@ class RecordsObserver:
         with self._lock:
             before, event = self._pending.pop(state.call_sid, (state, None))
         now = self._clock()
-        turn = build_turn(before.node, event, reply, now)
-        if turn is not None:
-            self.records.add_turn(state.call_sid, turn)
         update = call_update(state, reply)
-        self.records.update_call(state.call_sid, update, now)
+        self.records.record_reply(state.call_sid, build_turn(before.node, event, reply, now), update, now)
         if update.outcome and not before.ended:
             log.info("call outcome: %s%s", update.outcome,
                      f" ({update.transfer_reason})" if update.outcome == "transferred" else "")

@@ -7,7 +7,7 @@ from typing import Callable, Protocol
 
 import sqlalchemy as sa
 
-from app.store.database import ensure_tables, metadata
+from app.store.database import ensure_tables, metadata, writing
 
 OUTCOMES = ("resolved", "transferred", "voicemail", "abandoned")
 # TurnRecord.intent for caller inputs that are not speech (speech carries its NLU intent,
@@ -180,7 +180,7 @@ class SqlCallRecords:
         """Create the call's row unless it exists (a replayed start keeps the first one)."""
         values = dict(call_sid=call_sid, started_at=_naive(at), caller=caller, lang=lang)
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 if conn.execute(sa.select(calls.c.call_sid).where(calls.c.call_sid == call_sid)).first() is None:
                     conn.execute(calls.insert().values(**values))
         except sa.exc.IntegrityError:
@@ -188,22 +188,24 @@ class SqlCallRecords:
 
     def add_turn(self, call_sid: str, turn: TurnRecord) -> None:
         """Append one turn to the call's transcript."""
-        values = {f: getattr(turn, f) for f in _TURN_FIELDS}
-        with self.engine.begin() as conn:
-            conn.execute(turns.insert().values(call_sid=call_sid, **{**values, "at": _naive(turn.at)}))
+        with writing(self.engine) as conn:
+            _insert_turn(conn, call_sid, turn)
 
     def update_call(self, call_sid: str, update: CallUpdate, at: datetime) -> None:
         """Store the call's progress; ended_at is set when an outcome first appears, cleared if it goes."""
-        values: dict[str, object] = {k: v for k, v in asdict(update).items() if k != "summary"}
-        if update.summary:
-            values["summary"] = update.summary
-        values["ended_at"] = sa.func.coalesce(calls.c.ended_at, _naive(at)) if update.outcome else None
-        with self.engine.begin() as conn:
-            conn.execute(calls.update().where(calls.c.call_sid == call_sid).values(**values))
+        with writing(self.engine) as conn:
+            _update_call(conn, call_sid, update, at)
+
+    def record_reply(self, call_sid: str, turn: TurnRecord | None, update: CallUpdate, at: datetime) -> None:
+        """add_turn (when there is one) and update_call in one transaction: one commit per webhook."""
+        with writing(self.engine) as conn:
+            if turn is not None:
+                _insert_turn(conn, call_sid, turn)
+            _update_call(conn, call_sid, update, at)
 
     def add_callback(self, call_sid: str, phone: str, note: str, transcript: str, at: datetime) -> int:
         """Store an open callback request; its id."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             result = conn.execute(callbacks.insert().values(
                 call_sid=call_sid, phone=phone, note=note, transcript=transcript,
                 created_at=_naive(at), status="open"))
@@ -288,6 +290,19 @@ class SqlCallRecords:
 
 
 _TURN_FIELDS = tuple(f.name for f in fields(TurnRecord))
+
+
+def _insert_turn(conn: sa.Connection, call_sid: str, turn: TurnRecord) -> None:
+    values = {f: getattr(turn, f) for f in _TURN_FIELDS}
+    conn.execute(turns.insert().values(call_sid=call_sid, **{**values, "at": _naive(turn.at)}))
+
+
+def _update_call(conn: sa.Connection, call_sid: str, update: CallUpdate, at: datetime) -> None:
+    values: dict[str, object] = {k: v for k, v in asdict(update).items() if k != "summary"}
+    if update.summary:
+        values["summary"] = update.summary
+    values["ended_at"] = sa.func.coalesce(calls.c.ended_at, _naive(at)) if update.outcome else None
+    conn.execute(calls.update().where(calls.c.call_sid == call_sid).values(**values))
 
 
 def _call_record(row: sa.RowMapping, call_turns: tuple[TurnRecord, ...]) -> CallRecord:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 import sqlalchemy as sa
 
 from app.dialog.state import CallState
-from app.store.database import ensure_tables, make_engine, metadata
+from app.store.database import ensure_tables, make_engine, metadata, writing
 
 if TYPE_CHECKING:
     import redis
@@ -99,6 +99,13 @@ sessions_table = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False, index=True),  # epoch seconds
 )
 
+# Built once: constructing and coercing a statement per webhook cost more CPU than running it.
+_LOAD = sa.select(sessions_table.c.state).where(sessions_table.c.call_sid == sa.bindparam("sid"))
+_UPDATE = sessions_table.update().where(
+    sessions_table.c.call_sid == sa.bindparam("sid"),
+    sessions_table.c.version == sa.bindparam("previous"),
+).values({c: sa.bindparam(f"new_{c}") for c in ("version", "state", "active", "updated_at")})
+
 
 class SqlSessions:
     """Sessions in an SQL table: any worker process sharing the database sees the same calls."""
@@ -110,26 +117,23 @@ class SqlSessions:
 
     def load(self, call_sid: str) -> CallState | None:
         """The call's last saved state, or None."""
-        query = sa.select(sessions_table.c.state).where(sessions_table.c.call_sid == call_sid)
         with self.engine.connect() as conn:
-            text = conn.execute(query).scalar()
+            text = conn.execute(_LOAD, {"sid": call_sid}).scalar()
         return CallState.from_json(text) if text is not None else None
 
     def save(self, state: CallState) -> None:
         """UPDATE ... WHERE version = v - 1; if no row matched, INSERT; a duplicate key means stale."""
         values = {"version": state.version, "state": state.to_json(),
                   "active": not state.ended, "updated_at": self._clock()}
-        t = sessions_table
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                t.update().where(t.c.call_sid == state.call_sid, t.c.version == state.version - 1).values(**values)
-            ).rowcount
+        with writing(self.engine) as conn:
+            updated = conn.execute(_UPDATE, {"sid": state.call_sid, "previous": state.version - 1,
+                                           **{f"new_{k}": v for k, v in values.items()}}).rowcount
         if updated == 1:
             return
         # Separate transaction: on PostgreSQL a failed INSERT poisons the transaction it runs in.
         try:
-            with self.engine.begin() as conn:
-                conn.execute(t.insert().values(call_sid=state.call_sid, **values))
+            with writing(self.engine) as conn:
+                conn.execute(sessions_table.insert().values(call_sid=state.call_sid, **values))
         except sa.exc.IntegrityError:
             raise _stale(state) from None
 
