@@ -66,16 +66,17 @@ def parse(raw: str | bytes) -> Message:
         raise BadMessage("message too large")
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: [[[[... nested deep
         raise BadMessage("not JSON") from None
     if not isinstance(doc, dict):
         raise BadMessage("not a JSON object")
-    parser = _PARSERS.get(doc.get("event"))  # type: ignore[arg-type]
+    event = doc.get("event")
+    parser = _PARSERS.get(event) if isinstance(event, str) else None
     if parser is None:
         raise BadMessage(f"unknown event {doc.get('event')!r}")
     try:
         return parser(doc)
-    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, binascii.Error) as exc:
         raise BadMessage(f"malformed {doc.get('event')} message: {exc}") from None
 
 
