@@ -49,6 +49,7 @@ class Settings:
     bot_disclosure: str | None = None
     log_level: str = "INFO"
     survey: bool = False
+    models_dir: Path | None = None        # Vosk model cache (default ~/.cache/ivr/models)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -196,6 +197,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "IVR_BOT_DISCLOSURE": ("bot_disclosure", _text),
     "IVR_LOG_LEVEL": ("log_level", _log_level),
     "IVR_SURVEY": ("survey", _bool),
+    "IVR_MODELS_DIR": ("models_dir", lambda raw: Path(raw).expanduser()),
 }
 
 

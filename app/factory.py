@@ -10,7 +10,9 @@ from prometheus_client import CollectorRegistry
 
 from app.config import Settings
 from app.engine import CallObserver, Engine
+from app.dialog.prompts import Prompts
 from app.loading import load_language
+from app.nlu.grammar import Grammar
 from app.nlu.intents import Matcher
 from app.services import Services
 from app.store.business import SqlBusinessData
@@ -34,6 +36,9 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
     from app.telephony.routes import voice
     from app.web.metrics import metrics_blueprint
     app.register_blueprint(voice)
+    if services.voice is not None:
+        from app.telephony.media import register_media
+        register_media(app)
     app.register_blueprint(metrics_blueprint)
     register_web(app, settings)
     log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, settings.lang,
@@ -69,7 +74,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         today=today,
         survey=settings.survey,
     )
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         signatures=SignatureChecker(settings.twilio_auth_token, settings.public_url),
@@ -77,6 +82,18 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         records=records,
         metrics=metrics,
     )
+    if settings.transport in ("stream", "record"):
+        _add_voice(services, grammar, prompts)
+    return services
+
+
+def _add_voice(services: Services, grammar: Grammar, prompts: Prompts) -> None:
+    """Speech recognition and synthesis: only deployments that hear the caller load them."""
+    from app.voicewiring import build_rest, build_voice
+    services.rest = build_rest(services.settings)
+    services.voice, services.recordings, services.asr_name = build_voice(
+        services.settings, services.engine, grammar, services.engine.matcher, prompts,
+        services.style, services.rest)
 
 
 def twiml_style(settings: Settings) -> TwimlStyle:

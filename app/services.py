@@ -20,7 +20,8 @@ class Services:
     signatures: SignatureChecker
     style: TwimlStyle
     asr_name: str = "none"
-    recordings: Any = None        # record transport / voicemail recogniser (speech adapters)
-    media: Any = None             # Media Streams handler (speech adapters)
+    recordings: Any = None        # RecordedTurns: record transport and voicemail (speech deployments)
+    voice: Any = None             # VoiceKit shared by live Media Streams calls (speech deployments)
+    rest: Any = None              # TwilioRest: live-call updates and recordings
     records: CallRecords | None = None  # call records, read by the agent pages and reports
     metrics: Any = None           # app.web.metrics.CallMetrics (its registry backs /metrics)

@@ -17,7 +17,7 @@ from app.sim.stream_client import StreamClient
 from app.sim.twilio_api import serve_fake_api
 from app.telephony.security import SignatureChecker
 
-SETTLE_QUIET_MS = 400
+SETTLE_QUIET_MS = 1000     # the bot may move the call (REST) just after its last words play
 REPLY_TIMEOUT_MS = 20000
 _SPACED_DIGITS = re.compile(r"(?<=\d) (?=\d)")
 
@@ -216,7 +216,8 @@ class RemoteDriver:
         replied = stream.heard.texts or stream.heard.first_audio_ms is not None
         if not replied and (require_reply or elapsed < min_ms + SETTLE_QUIET_MS):
             return False
-        return stream.quiet() and stream.now_ms - stream.heard.last_message_ms >= SETTLE_QUIET_MS
+        last_sound = max(stream.heard.last_message_ms, stream.heard.played_until_ms)
+        return stream.quiet() and stream.now_ms - last_sound >= SETTLE_QUIET_MS
 
     def _next_update(self) -> dict | None:
         try:

@@ -32,6 +32,7 @@ class StreamClient:
     def __init__(self, url: str, signature: str, call_sid: str, parameters: dict[str, str],
                  speed: float = 1.0) -> None:
         self.ws = websocket.create_connection(url, header=[f"X-Twilio-Signature: {signature}"], timeout=10)
+        self.ws.settimeout(None)   # the bot may be silent for long stretches; only close ends us
         self.speed = speed
         self.stream_sid = "MZ" + call_sid[2:]
         self.outbox: queue.Queue[bytes | tuple[str, str]] = queue.Queue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 FRAME_MS = 20
 DIGIT_TIMEOUT_MS = 3000
 MESSAGE_SILENCE_MS = 2500
+LEAD_IN_FRAMES = 15            # 300 ms of audio before the VAD noticed speech
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 
 
@@ -67,6 +69,7 @@ class VoiceCall:
         self.quiet_ms = 0
         self.digit_ms = 0
         self.speaking = False
+        self.lead_in: deque[bytes] = deque(maxlen=LEAD_IN_FRAMES)
         self.keypad_only = False
         self.finished = False
         self.last_reply_at = 0.0
@@ -82,9 +85,8 @@ class VoiceCall:
         self._tick_digits()
         if self.listen is None and not self.recording:
             return
-        pcm = ulaw_to_pcm16(ulaw)
         if not self.keypad_only:
-            self._hear(pcm)
+            self._hear(ulaw_to_pcm16(ulaw))
         self._tick_silence()
 
     def on_dtmf(self, digit: str) -> None:
@@ -111,25 +113,44 @@ class VoiceCall:
             self._run_after_playback()
 
     def _hear(self, pcm: bytes) -> None:
+        """Voice activity on every frame; the recognizer only sees speech (plus a short lead-in).
+
+        Callers are silent most of the time: decoding only around speech keeps the CPU per live
+        call small, and the lead-in keeps the first syllable the VAD needed to notice speech.
+        """
+        events = self.endpointer.feed(pcm)
+        if not self.speaking and not any(e.kind == EventKind.SPEECH_START for e in events):
+            self.lead_in.append(pcm)
+            return
+        if not self.speaking:
+            self.speaking = True
+            self._barge_in()
+            self.lead_in.append(pcm)
+            for frame in self.lead_in:
+                self._recognize(frame)
+            self.lead_in.clear()
+        else:
+            self._recognize(pcm)
+        if any(e.kind == EventKind.END for e in events):
+            self._end_of_speech()
+
+    def _recognize(self, pcm: bytes) -> None:
+        if self.keypad_only:
+            return
         try:
             result = self.recognizer.accept(pcm)
         except Exception:  # noqa: BLE001 - a broken recognizer must not end the call: use keys
             log.exception("call %s: recognizer failed", self.call_sid)
             self.keypad_only = True
+            self.speaking = False
             self._turn(lambda: self.kit.engine.handle(self.call_sid, RecognizerFailed("accept failed")))
             return
         if result is not None and result.text:
             self.endpointer.partial(result.text)
-        for event in self.endpointer.feed(pcm):
-            if event.kind == EventKind.SPEECH_START:
-                self.speaking = True
-                self._barge_in()
-            elif event.kind == EventKind.END:
-                self._end_of_speech()
-                return
 
     def _end_of_speech(self) -> None:
         self.speaking = False
+        self.lead_in.clear()
         began = time.perf_counter()
         final = self.recognizer.finish()
         asr_ms = (time.perf_counter() - began) * 1000

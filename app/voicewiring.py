@@ -1,0 +1,69 @@
+"""Wiring the live-voice side: recognizer engine, prompt audio, REST client, recorded turns."""
+from __future__ import annotations
+
+import logging
+import sys
+from functools import lru_cache
+from typing import Sequence
+
+from app.config import Settings
+from app.dialog.prompts import Prompts
+from app.engine import Engine
+from app.nlu.grammar import Grammar, phrase_vocabulary
+from app.nlu.intents import GLOBAL_INTENTS, Matcher
+from app.speech.engines import choose_engine
+from app.speech.models import default_cache_dir
+from app.speech.tts import Synthesizer
+from app.telephony.recorded import RecordedTurns
+from app.telephony.rest import TwilioRest
+from app.telephony.twiml import TwimlStyle
+from app.telephony.voice import VoiceKit
+
+log = logging.getLogger(__name__)
+
+
+def build_rest(settings: Settings) -> TwilioRest:
+    """Twilio's REST API (TWILIO_API_BASE points tests and the simulator at a local fake)."""
+    return TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
+
+
+def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: Matcher,
+                prompts: Prompts, style: TwimlStyle, rest: TwilioRest) -> tuple[VoiceKit, RecordedTurns, str]:
+    """The recognizer (loaded once per process), prompt audio and the voice kit calls share."""
+    asr, reason = choose_engine(settings.asr, settings.lang, settings.vosk_model_path,
+                                settings.models_dir or default_cache_dir())
+    print(reason, file=sys.stderr)   # the engine in use, and why, at every start
+    log.info(reason)
+    synth = Synthesizer(settings.data_dir / "tts", settings.tts_voice, settings.tts_rate)
+    render_static_prompts(synth, prompts)
+    phrases_for = phrases_lookup(grammar)
+    kit = VoiceKit(engine=engine, asr=asr, synthesize=synth.render, phrases_for=phrases_for,
+                   is_complete=matcher.is_complete, style=style,
+                   endpoint_silence_ms=settings.endpoint_silence_ms,
+                   max_utterance_ms=int(settings.max_utterance_s * 1000),
+                   no_input_ms=int(settings.no_input_s * 1000))
+    recorded = RecordedTurns(engine, rest, asr, phrases_for, settings.keep_recordings)
+    return kit, recorded, asr.name
+
+
+def render_static_prompts(synth: Synthesizer, prompts: Prompts) -> int:
+    """Prompts without slots are rendered ahead (cached on disk), so no caller waits for them."""
+    texts = [prompts.render(pid) for pid, text in prompts.texts.items() if not _has_slots(text, prompts)]
+    synth.render_many(texts)
+    return len(texts)
+
+
+def _has_slots(text: str, prompts: Prompts) -> bool:
+    import string
+    names = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+    return bool(names - set(prompts.variables))
+
+
+def phrases_lookup(grammar: Grammar):
+    @lru_cache(maxsize=64)
+    def phrases_for(expect: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(phrase_vocabulary(grammar, tuple(expect) + GLOBAL_INTENTS))
+
+    def lookup(expect: Sequence[str]) -> list[str] | None:
+        return list(phrases_for(tuple(expect))) if expect else None
+    return lookup
