@@ -111,3 +111,13 @@ def test_endpointing_on_real_audio(recognizer, say):
     speech_ms = len(say("상담원", voice="ko", rate=150, lead_ms=0, trail_ms=0)) // 16
     assert start.at_ms + speech_ms < end.at_ms <= start.at_ms + speech_ms + 700
     assert recognizer.finish().text == "상담원"
+
+
+def test_static_graph_models_decode_freely(tmp_path, ko_model_path):
+    from app.speech.vosk import model_sample_rate, supports_grammar
+    (tmp_path / "graph").mkdir()
+    (tmp_path / "graph" / "HCLG.fst").write_bytes(b"")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "mfcc.conf").write_text("--use-energy=false\n--sample-frequency=8000\n")
+    assert not supports_grammar(tmp_path) and model_sample_rate(tmp_path) == 8000
+    assert supports_grammar(ko_model_path) and model_sample_rate(ko_model_path) == 16000
