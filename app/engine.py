@@ -112,9 +112,10 @@ class Engine:
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""
-        if self.state(call_sid) is None:
+        state = self.state(call_sid)
+        if state is None:
             return None
-        return self.handle(call_sid, CallerHungUp())
+        return self.handle(call_sid, CallerHungUp(), loaded=state)
 
     def expected(self, call_sid: str) -> tuple[str, ...]:
         """The intents the call's current node expects (for recognizer grammars)."""
@@ -129,18 +130,23 @@ class Engine:
             log.exception("call %s: session store unavailable", call_sid)
             return None
 
-    def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None) -> Reply:
-        """Step the call's flow with one event; retries once if another worker raced us."""
+    def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None,
+               loaded: CallState | None = None) -> Reply:
+        """Step the call's flow with one event; retries once if another worker raced us.
+
+        `loaded`: the call's state as the caller just read it (one store read per webhook, not two).
+        """
         with bind_call(call_sid):
             try:
-                return self._handle_retrying(call_sid, event, asr_latency_ms)
+                return self._handle_retrying(call_sid, event, asr_latency_ms, loaded)
             except Exception:  # noqa: BLE001 - a caller must never hear silence because of a bug or an outage
                 log.exception("call %s: could not handle %s; transferring", call_sid, type(event).__name__)
                 return self._emergency_transfer(call_sid)
 
-    def _handle_retrying(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
+    def _handle_retrying(self, call_sid: str, event: Event, asr_latency_ms: float | None,
+                         loaded: CallState | None) -> Reply:
         try:
-            return self._handle_once(call_sid, event, asr_latency_ms)
+            return self._handle_once(call_sid, event, asr_latency_ms, loaded)
         except StaleState:
             log.warning("call %s: concurrent update, retrying", call_sid)
             return self._handle_once(call_sid, event, asr_latency_ms)
@@ -154,8 +160,9 @@ class Engine:
         self._notify("on_reply", state, reply)
         return reply
 
-    def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None) -> Reply:
-        state = self.sessions.load(call_sid) or CallState(call_sid=call_sid)
+    def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None,
+                     loaded: CallState | None = None) -> Reply:
+        state = loaded or self.sessions.load(call_sid) or CallState(call_sid=call_sid)
         self._notify("on_event", state, event)
         state, actions = self._run(state, event)
         state.version += 1

@@ -80,8 +80,8 @@ def reconnect() -> Response:
 def gather() -> Response:
     """Keys pressed during a prompt, or nothing (the Gather timed out)."""
     keys = forms.KeysPressed.from_form(request.form)
-    return _turn(keys.call_sid, lambda engine: engine.handle(
-        keys.call_sid, Digits(keys.digits) if keys.digits else NoInput()))
+    return _turn(keys.call_sid, lambda engine, state: engine.handle(
+        keys.call_sid, Digits(keys.digits) if keys.digits else NoInput(), loaded=state))
 
 
 @voice.post("/voice/recording")
@@ -90,10 +90,10 @@ def recording() -> Response:
     rec = forms.Recording.from_form(request.form)
     svc = services()
     if rec.digits and rec.digits not in ("#", "hangup"):
-        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, Digits(rec.digits)))
+        return _turn(rec.call_sid, lambda engine, state: engine.handle(rec.call_sid, Digits(rec.digits), loaded=state))
     if not rec.url or rec.duration <= 0 or svc.recordings is None:
-        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, NoInput()))
-    return _turn(rec.call_sid, lambda engine: svc.recordings.recognise_turn(rec.call_sid, rec.url))
+        return _turn(rec.call_sid, lambda engine, state: engine.handle(rec.call_sid, NoInput(), loaded=state))
+    return _turn(rec.call_sid, lambda engine, _: svc.recordings.recognise_turn(rec.call_sid, rec.url))
 
 
 @voice.post("/voice/recorded")
@@ -102,8 +102,8 @@ def recorded() -> Response:
     rec = forms.Recording.from_form(request.form)
     svc = services()
     if svc.recordings is None or not rec.url:
-        return _turn(rec.call_sid, lambda engine: engine.handle(rec.call_sid, NoInput()))
-    return _turn(rec.call_sid, lambda engine: svc.recordings.take_voicemail(rec.call_sid, rec.url))
+        return _turn(rec.call_sid, lambda engine, state: engine.handle(rec.call_sid, NoInput(), loaded=state))
+    return _turn(rec.call_sid, lambda engine, _: svc.recordings.take_voicemail(rec.call_sid, rec.url))
 
 
 @voice.post("/voice/dial-status")
@@ -117,7 +117,8 @@ def dial_status() -> Response:
         response = VoiceResponse()
         twiml.dial_agent(response, svc.style, ended.attempt + 1)
         return _xml(str(response))
-    return _turn(ended.call_sid, lambda engine: engine.handle(ended.call_sid, TransferEnded(ended.status)))
+    return _turn(ended.call_sid, lambda engine, state: engine.handle(ended.call_sid, TransferEnded(ended.status),
+                                                                   loaded=state))
 
 
 @voice.post("/voice/whisper")
@@ -172,12 +173,16 @@ def fallback() -> Response:
 
 
 def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
-    """Run one caller turn; a call we do not know yet is started instead of failing."""
+    """Run one caller turn; a call we do not know yet is started instead of failing.
+
+    `handle(engine, state)` gets the state just loaded, so the engine need not read it again.
+    """
     engine = services().engine
-    if engine.state(call_sid) is None:
+    state = engine.state(call_sid)
+    if state is None:
         log.warning("call %s: unknown call on a turn webhook; starting it", call_sid)
         return _twiml(engine.start(call_sid, request.form.get("From", "")))
-    return _twiml(handle(engine))
+    return _twiml(handle(engine, state))
 
 
 def _parent_sid() -> str:
