@@ -6,7 +6,7 @@ PORT   ?= 8000
 DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver
 STAMP  := $(VENV)/.installed
 
-.PHONY: install deb run test seed clean
+.PHONY: install deb run test fuzz seed clean
 
 install: deb $(STAMP)
 
@@ -40,6 +40,10 @@ run: seed
 
 test: install
 	$(PY) -m pytest
+
+# The long fuzz run (over 10,000 generated inputs; docs/benchmarks.md). `make test` runs a short one.
+fuzz: install
+	HYPOTHESIS_PROFILE=ivr-fuzz $(PY) -m pytest tests/fuzz -p no:logging
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

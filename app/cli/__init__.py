@@ -11,6 +11,7 @@ def main() -> None:
 
 def _register() -> None:
     # Subcommand modules import heavy libraries lazily inside their commands, so `ivr --help` stays fast.
+    from app.cli import bench  # noqa: F401
     from app.cli import classify  # noqa: F401
     from app.cli import evaluate  # noqa: F401
     from app.cli import models  # noqa: F401

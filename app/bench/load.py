@@ -1,0 +1,115 @@
+"""The load generator: worker processes, each one keep-alive connection playing whole calls.
+
+Processes, not threads: the GIL would make a threaded Python client the bottleneck long before
+the server is. http.client, not requests: per request it costs a fraction of requests' CPU on
+a machine where the client shares the two cores with the server it measures.
+"""
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import time
+from array import array
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from app.bench.traffic import ANSWER_MARK, ANSWER_TURN, Webhook, call_sid, signed_call
+from app.telephony.security import SignatureChecker
+
+TIMEOUT_S = 10.0
+HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every worker does: which server, how to sign, and when to start and stop."""
+
+    url: str
+    public_url: str
+    token: str
+    start_at: float      # time.time() when measuring starts (after the warm-up)
+    stop_at: float
+    run: int
+
+
+@dataclass
+class Tally:
+    """What one worker saw, inside the measured window."""
+
+    latencies_ms: array = field(default_factory=lambda: array("d"))
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)   # connection errors by kind
+    calls: int = 0
+    answered: int = 0
+    cpu_s: float = 0.0
+
+    def merge(self, other: "Tally") -> None:
+        """Add another worker's tally to this one."""
+        self.latencies_ms.extend(other.latencies_ms)
+        for key, count in other.statuses.items():
+            self.statuses[key] = self.statuses.get(key, 0) + count
+        for key, count in other.failures.items():
+            self.failures[key] = self.failures.get(key, 0) + count
+        self.calls += other.calls
+        self.answered += other.answered
+        self.cpu_s += other.cpu_s
+
+
+def run_workers(plan: Plan, concurrency: int) -> Tally:
+    """Run `concurrency` worker processes until plan.stop_at; their tallies added up."""
+    with multiprocessing.get_context("spawn").Pool(concurrency) as pool:
+        tallies = pool.starmap(play_calls, [(plan, worker) for worker in range(concurrency)])
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total
+
+
+def play_calls(plan: Plan, worker: int) -> Tally:
+    """One worker: whole calls back to back on one keep-alive connection until the stop time."""
+    signer = SignatureChecker(plan.token, plan.public_url)
+    base_path = urlsplit(plan.url).path.rstrip("/")
+    tally, conn, sequence = Tally(), _connect(plan.url), 0
+    cpu_start = time.process_time()
+    while time.time() < plan.stop_at:
+        sequence += 1
+        conn = _play_one(conn, plan, signed_call(signer, call_sid(worker, plan.run, sequence)),
+                         base_path, tally)
+    conn.close()
+    tally.cpu_s = time.process_time() - cpu_start
+    return tally
+
+
+def _play_one(conn: http.client.HTTPConnection, plan: Plan, hooks: list[Webhook], base_path: str,
+              tally: Tally) -> http.client.HTTPConnection:
+    """Send one call's webhooks in order; counted only when the call began in the window."""
+    counted = time.time() >= plan.start_at
+    for turn, hook in enumerate(hooks):
+        began = time.perf_counter()
+        try:
+            status, body = _post(conn, base_path + hook.path, hook)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            if counted:
+                kind = type(exc).__name__
+                tally.failures[kind] = tally.failures.get(kind, 0) + 1
+            return _connect(plan.url)   # the rest of this call is lost; start the next one afresh
+        if counted:
+            tally.latencies_ms.append((time.perf_counter() - began) * 1000)
+            tally.statuses[status] = tally.statuses.get(status, 0) + 1
+            tally.answered += turn == ANSWER_TURN - 1 and ANSWER_MARK in body
+    tally.calls += counted
+    return conn
+
+
+def _post(conn: http.client.HTTPConnection, path: str, hook: Webhook) -> tuple[int, bytes]:
+    conn.request("POST", path, hook.body, {**HEADERS, "X-Twilio-Signature": hook.signature})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _connect(url: str) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise ValueError(f"the bench talks plain http to a local server, got {url!r}")
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=TIMEOUT_S)

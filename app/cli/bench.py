@@ -1,0 +1,50 @@
+"""`ivr bench`: measure a running server (see docs/benchmarks.md)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from app.cli import main
+
+DEV_TOKEN = Path("var") / "dev-token"
+
+
+@main.group("bench")
+def bench_group() -> None:
+    """Load a running server and report throughput, latency, CPU and memory."""
+
+
+def _token(token: str | None) -> str:
+    """--token, else TWILIO_AUTH_TOKEN, else the local token `make run` wrote."""
+    found = token or os.environ.get("TWILIO_AUTH_TOKEN")
+    if not found and DEV_TOKEN.is_file():
+        found = DEV_TOKEN.read_text().strip()
+    if not found:
+        raise click.UsageError("no token: give --token, set TWILIO_AUTH_TOKEN, or run `make run` once")
+    return found
+
+
+@bench_group.command("webhooks")
+@click.option("--url", required=True, help="Base URL of the running server, e.g. http://127.0.0.1:8000")
+@click.option("--seconds", type=click.FloatRange(min=1), default=20, show_default=True,
+              help="Measured time (after the warm-up).")
+@click.option("--concurrency", type=click.IntRange(min=1, max=256), default=8, show_default=True,
+              help="Client processes, each playing whole calls on one keep-alive connection.")
+@click.option("--token", help="The server's TWILIO_AUTH_TOKEN (default: env, then var/dev-token).")
+@click.option("--public-url", help="The server's PUBLIC_URL, which signatures cover (default: --url).")
+@click.option("--warmup", type=click.FloatRange(min=0), default=2, show_default=True, help="Unmeasured seconds first.")
+@click.option("--pid", type=int, help="The gunicorn master's pid (default: found by the URL's port).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def webhooks(url: str, seconds: float, concurrency: int, token: str | None, public_url: str | None,
+             warmup: float, pid: int | None, as_json: bool) -> None:
+    """Whole signed keypad calls (incoming, 3 key turns, status) from concurrent clients."""
+    from app.bench.webhooks import bench, render
+
+    result = bench(url.rstrip("/"), (public_url or url).rstrip("/"), _token(token), seconds,
+                   concurrency, warmup, pid)
+    click.echo(json.dumps(result.to_dict()) if as_json else render(result))
+    if result.errors:
+        raise SystemExit(1)

@@ -1,0 +1,45 @@
+"""A gunicorn worker killed mid-call: the next webhooks are served from the shared store."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from app.store.database import make_engine
+from app.store.records import SqlCallRecords
+from app.store.sessions import SqlSessions
+from tests.faults.servers import Gunicorn, start_gunicorn, stop_gunicorn
+
+CALL = "CA" + "c" * 32
+TURN = {"CallSid": CALL}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Gunicorn, str]]:
+    """The real server (2 workers, the project's gunicorn config) over a seeded SQLite file."""
+    url = f"sqlite:///{tmp_path / 'ivr.db'}"
+    running = start_gunicorn(tmp_path, url)
+    try:
+        yield running, url
+    finally:
+        stop_gunicorn(running)
+
+
+def test_a_call_goes_on_to_its_answer_after_every_worker_is_killed(server) -> None:
+    gunicorn, url = server
+    assert "How can I help you today?" in gunicorn.post("/voice/incoming", {**TURN, "From": "+15550123"}).text
+    assert "order number" in gunicorn.post("/voice/gather", {**TURN, "Digits": "1"}).text
+    first = gunicorn.workers()
+    gunicorn.kill_workers(first)                  # whichever served the call is gone, with its memory
+    answer = gunicorn.post("/voice/gather", {**TURN, "Digits": "48217#"})
+    assert answer.status_code == 200 and "has shipped with UPS" in answer.text
+    gunicorn.kill_workers(gunicorn.workers()[:1])  # and once more, one of the replacements
+    assert "Goodbye" in gunicorn.post("/voice/gather", {**TURN, "Digits": "2"}).text
+    assert gunicorn.post("/voice/status", {**TURN, "CallStatus": "completed"}).status_code == 204
+    assert not set(first) & set(gunicorn.workers())
+    engine = make_engine(url)
+    state = SqlSessions(engine).load(CALL)
+    assert (state.node, state.outcome, state.order_number, state.version) == ("ended", "resolved", "48217", 5)
+    record = SqlCallRecords(engine).get(CALL)
+    assert record.outcome == "resolved" and [t.caller_text for t in record.turns if t.intent] == ["1", "48217#", "2"]
