@@ -294,15 +294,24 @@ _TURN_FIELDS = tuple(f.name for f in fields(TurnRecord))
 
 def _insert_turn(conn: sa.Connection, call_sid: str, turn: TurnRecord) -> None:
     values = {f: getattr(turn, f) for f in _TURN_FIELDS}
-    conn.execute(turns.insert().values(call_sid=call_sid, **{**values, "at": _naive(turn.at)}))
+    conn.execute(_INSERT_TURN, {**values, "call_sid": call_sid, "at": _naive(turn.at)})
 
 
 def _update_call(conn: sa.Connection, call_sid: str, update: CallUpdate, at: datetime) -> None:
     values: dict[str, object] = {k: v for k, v in asdict(update).items() if k != "summary"}
     if update.summary:
         values["summary"] = update.summary
-    values["ended_at"] = sa.func.coalesce(calls.c.ended_at, _naive(at)) if update.outcome else None
-    conn.execute(calls.update().where(calls.c.call_sid == call_sid).values(**values))
+    statement = _END_CALL if update.outcome else _REOPEN_CALL
+    conn.execute(statement, {**values, "sid": call_sid, "end_at": _naive(at)})
+
+
+# Built once and given their values at execution: building them per webhook (coercing every
+# value into the statement) cost more CPU than running them. ended_at is set when an outcome
+# first appears, cleared if it goes.
+_INSERT_TURN = turns.insert()
+_END_CALL = calls.update().where(calls.c.call_sid == sa.bindparam("sid")).values(
+    ended_at=sa.func.coalesce(calls.c.ended_at, sa.bindparam("end_at")))
+_REOPEN_CALL = calls.update().where(calls.c.call_sid == sa.bindparam("sid")).values(ended_at=None)
 
 
 def _call_record(row: sa.RowMapping, call_turns: tuple[TurnRecord, ...]) -> CallRecord:
