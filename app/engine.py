@@ -11,7 +11,7 @@ from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder
                                 RecordMessage, RequestCallback, Say, Transfer)
 from app.dialog.events import CallerHungUp, CallStarted, Event, Heard, OrderLookedUp, StoresLookedUp
 from app.dialog.flow import step
-from app.dialog.nodes import expected_for
+from app.dialog.nodes import NODES, expected_for
 from app.dialog.prompts import Prompts
 from app.dialog.state import CallState
 from app.dialog.summary import build as build_summary, render as render_summary
@@ -116,6 +116,11 @@ class Engine:
         if state is None:
             return None
         return self.handle(call_sid, CallerHungUp(), loaded=state)
+
+    def expects_number(self, call_sid: str) -> bool:
+        """True when the call's current question is for a number (an order number)."""
+        state = self.state(call_sid)
+        return bool(state) and state.node in NODES and NODES[state.node].max_digits > 1
 
     def expected(self, call_sid: str) -> tuple[str, ...]:
         """The intents the call's current node expects (for recognizer grammars)."""

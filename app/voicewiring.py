@@ -9,8 +9,9 @@ from typing import Sequence
 from app.config import Settings
 from app.dialog.prompts import Prompts
 from app.engine import Engine
-from app.nlu.grammar import Grammar, phrase_vocabulary
+from app.nlu.grammar import Grammar
 from app.nlu.intents import GLOBAL_INTENTS, Matcher
+from app.nlu.speech_phrases import speech_phrases
 from app.speech.engines import choose_engine
 from app.speech.models import default_cache_dir
 from app.speech.tts import Synthesizer
@@ -60,10 +61,11 @@ def _has_slots(text: str, prompts: Prompts) -> bool:
 
 
 def phrases_lookup(grammar: Grammar):
+    """expect, numbers -> the recognizer's phrase list (cached: a call's states repeat)."""
     @lru_cache(maxsize=64)
-    def phrases_for(expect: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(phrase_vocabulary(grammar, tuple(expect) + GLOBAL_INTENTS))
+    def phrases_for(expect: tuple[str, ...], numbers: bool) -> tuple[str, ...]:
+        return tuple(speech_phrases(grammar, tuple(expect) + GLOBAL_INTENTS, numbers=numbers))
 
-    def lookup(expect: Sequence[str]) -> list[str] | None:
-        return list(phrases_for(tuple(expect))) if expect else None
+    def lookup(expect: Sequence[str], numbers: bool = False) -> list[str] | None:
+        return list(phrases_for(tuple(expect), numbers)) if expect else None
     return lookup

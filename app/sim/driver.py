@@ -34,7 +34,7 @@ class CallDriver(Protocol):
 
 
 # Turns caller text into (recognised text, confidence); the audio mode synthesizes and recognises.
-Hearer = Callable[[str, tuple[str, ...]], tuple[str, float]]
+Hearer = Callable[[str, tuple[str, ...], bool], tuple[str, float]]
 
 
 class InProcessDriver:
@@ -63,7 +63,8 @@ class InProcessDriver:
         if self.recording:
             return self._timed(lambda: self.engine.handle(self.call_sid, MessageRecorded(text)))
         if self.hearer is not None:
-            heard, confidence = self.hearer(text, self.engine.expected(self.call_sid))
+            heard, confidence = self.hearer(text, self.engine.expected(self.call_sid),
+                                            self.engine.expects_number(self.call_sid))
             if not heard.strip():
                 return self._timed(lambda: self.engine.handle(self.call_sid, NoInput()))
             return self._timed(lambda: self.engine.hear(self.call_sid, heard, confidence))

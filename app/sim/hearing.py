@@ -31,8 +31,8 @@ def audio_hearer(settings: Settings, voice: str = "") -> Hearer:
     speak = caller_voice(settings, voice)
     recognizer = asr.new_recognizer()
 
-    def hear(text: str, expect: Sequence[str]) -> tuple[str, float]:
-        recognizer.set_phrases(phrases_for(expect))
+    def hear(text: str, expect: Sequence[str], numbers: bool = False) -> tuple[str, float]:
+        recognizer.set_phrases(phrases_for(expect, numbers))
         pcm = pad_silence(ulaw_to_pcm16(speak(text)), 200, 400)
         for frame in frames(pcm, PCM_FRAME_BYTES, pad=b"\x00\x00"):
             recognizer.accept(frame)

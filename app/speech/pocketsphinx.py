@@ -20,7 +20,8 @@ import numpy as np
 import pocketsphinx
 
 from app.speech.audio import RATE, Resampler
-from app.speech.recognizer import (UNK, Result, Word, make_result, text_result, unique_phrases)
+from app.speech.recognizer import (DIGIT_WORDS, DIGITS, UNK, Result, Word, make_result, text_result,
+                                   unique_phrases)
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,8 @@ class PocketSphinxRecognizer:
     def _in_dictionary(self, phrases: list[str]) -> list[str]:
         kept = []
         for phrase in phrases:
-            missing = [w for w in phrase.split() if not _WORD.match(w) or self._decoder.lookup_word(w) is None]
+            missing = [w for w in phrase.split()
+                       if w != DIGITS and (not _WORD.match(w) or self._decoder.lookup_word(w) is None)]
             if missing:
                 log.warning("phrase %r dropped: %s not in the PocketSphinx dictionary", phrase, missing)
             else:
@@ -233,10 +235,12 @@ class PocketSphinxRecognizer:
 
 
 def _jsgf(phrases: list[str]) -> str:
-    """A JSGF grammar: one of the phrases, or a penalised loop of garbage phones."""
+    """A JSGF grammar: one of the phrases (DIGITS = a run of digit words), or garbage phones."""
     garbage = " | ".join(f"/1/ {GARBAGE_PREFIX}{p.lower()}" for p in PHONES)
+    alternatives = " | ".join(p.replace(DIGITS, "<digit>+") for p in phrases)
+    digits = f"<digit> = {' | '.join(DIGIT_WORDS)};\n" if any(DIGITS in p for p in phrases) else ""
     return ("#JSGF V1.0;\ngrammar ivr;\n"
-            f"public <utt> = ({' | '.join(phrases)}) | <garbage>;\n"
+            f"public <utt> = ({alternatives}) | <garbage>;\n" + digits +
             "<garbage> = <phone>+;\n"
             f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
 

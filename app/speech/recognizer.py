@@ -69,7 +69,10 @@ class Engine(Protocol):
         """A fresh recognizer for one call."""
 
 
-_PUNCT = re.compile(r"[^\w\s'\[\]-]+", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\s'\[\]{}-]+", re.UNICODE)
+# In a phrase, DIGITS stands for "one or more digit words" (an order number spoken digit by digit).
+DIGITS = "{digits}"
+DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def normalize_phrase(phrase: str) -> str:

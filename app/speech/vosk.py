@@ -12,7 +12,7 @@ import vosk
 
 from app.speech.audio import RATE, Resampler
 from app.speech.models import is_model_dir
-from app.speech.recognizer import (UNK, EngineError, Result, Word, make_result, text_result,
+from app.speech.recognizer import (DIGIT_WORDS, DIGITS, UNK, EngineError, Result, Word, make_result, text_result,
                                    unique_phrases)
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class VoskRecognizer:
         """Restrict to phrases (+ out-of-grammar words) or, with None, decode freely."""
         if not self.engine.grammar:
             return
-        key = None if phrases is None else tuple(self._in_vocab(unique_phrases(phrases)))
+        key = None if phrases is None else tuple(self._in_vocab(unique_phrases(_digit_runs(phrases))))
         if key == self._phrases:
             return
         self._phrases = key
@@ -172,3 +172,9 @@ class VoskRecognizer:
         self._rec.Reset()
         self._resample.reset()
         self._clear()
+
+
+def _digit_runs(phrases: Sequence[str]) -> list[str]:
+    """Vosk grammars are word lists without loops: a DIGITS marker becomes the digit words."""
+    out = [" ".join(p.replace(DIGITS, " ").split()) for p in phrases]
+    return out + list(DIGIT_WORDS) if any(DIGITS in p for p in phrases) else out

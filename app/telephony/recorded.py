@@ -18,7 +18,7 @@ class RecordedTurns:
     """Turns that arrive as recordings (IVR_TRANSPORT=record, and voicemail messages)."""
 
     def __init__(self, engine: Engine, rest: TwilioRest, asr: object,
-                 phrases_for: Callable[[Sequence[str]], list[str] | None],
+                 phrases_for: Callable[[Sequence[str], bool], list[str] | None],
                  keep_recordings: bool = False) -> None:
         self.engine, self.rest, self.asr = engine, rest, asr
         self.phrases_for = phrases_for
@@ -27,7 +27,8 @@ class RecordedTurns:
     def recognise_turn(self, call_sid: str, url: str) -> Reply:
         """A caller turn: recognise against what the call expects, then step the flow."""
         try:
-            result = self._recognise(url, self.phrases_for(self.engine.expected(call_sid)))
+            expect = self.engine.expected(call_sid)
+            result = self._recognise(url, self.phrases_for(expect, self.engine.expects_number(call_sid)))
         except RecordingError as exc:
             log.error("call %s: recording unusable (%s)", call_sid, exc)
             return self.engine.handle(call_sid, RecognizerFailed(str(exc)))

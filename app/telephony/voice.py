@@ -44,7 +44,7 @@ class VoiceKit:
     engine: Engine
     asr: object                                   # app.speech engine: new_recognizer()
     synthesize: Callable[[str], bytes]            # text -> 8 kHz μ-law
-    phrases_for: Callable[[Sequence[str]], list[str] | None]
+    phrases_for: Callable[[Sequence[str], bool], list[str] | None]   # expect, numbers expected
     is_complete: Callable[[str, Sequence[str]], bool]
     style: TwimlStyle
     endpoint_silence_ms: int = 600
@@ -222,7 +222,7 @@ class VoiceCall:
         self.digits, self.quiet_ms, self.speaking = "", 0, False
         self.endpointer = self._new_endpointer(self.kit.endpoint_silence_ms, listen.expect)
         if not self.keypad_only:
-            self.recognizer.set_phrases(self.kit.phrases_for(listen.expect))
+            self.recognizer.set_phrases(self.kit.phrases_for(listen.expect, listen.max_digits > 1))
             self.recognizer.reset()
 
     def _start_message(self) -> None:
