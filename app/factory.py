@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 from typing import Callable
 
@@ -94,6 +95,7 @@ def _add_voice(services: Services, grammar: Grammar, prompts: Prompts) -> None:
     services.voice, services.recordings, services.asr_name = build_voice(
         services.settings, services.engine, grammar, services.engine.matcher, prompts,
         services.style, services.rest)
+    services.voice = replace(services.voice, on_reply=services.metrics.observe_voice_reply)
 
 
 def twiml_style(settings: Settings) -> TwimlStyle:

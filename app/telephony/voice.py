@@ -50,6 +50,7 @@ class VoiceKit:
     endpoint_silence_ms: int = 600
     max_utterance_ms: int = 12000
     no_input_ms: int = 6000
+    on_reply: Callable[[float], None] | None = None   # seconds, end of caller speech -> reply audio sent
 
 
 class VoiceCall:
@@ -73,6 +74,7 @@ class VoiceCall:
         self.keypad_only = False
         self.finished = False
         self.last_reply_at = 0.0
+        self.turn_ended_at: float | None = None
 
     def begin(self, caller: str = "") -> None:
         """The stream is up: greet (or, on a reconnect, repeat the last question)."""
@@ -151,7 +153,7 @@ class VoiceCall:
     def _end_of_speech(self) -> None:
         self.speaking = False
         self.lead_in.clear()
-        began = time.perf_counter()
+        began = self.turn_ended_at = time.perf_counter()
         final = self.recognizer.finish()
         asr_ms = (time.perf_counter() - began) * 1000
         self.endpointer.reset()
@@ -159,6 +161,7 @@ class VoiceCall:
             self._end_message(final.text)
             return
         if not final.text.strip():
+            self.turn_ended_at = None
             return  # a cough or line noise: keep listening, the no-input clock keeps running
         self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms))
 
@@ -208,14 +211,23 @@ class VoiceCall:
             if isinstance(output, Speak):
                 self.sink.play(self.kit.synthesize(output.spoken), output.text)
                 self.playing += 1
+                self._reply_timed()
             elif isinstance(output, Listen):
                 self._start_listening(output)
             elif isinstance(output, RecordMessage):
                 self._start_message()
             elif isinstance(output, (Handover, Hangup)):
                 self.after_playback.append(output)
+        self.turn_ended_at = None
         if not self.playing:
             self._run_after_playback()
+
+    def _reply_timed(self) -> None:
+        # What the caller waits beyond the endpointer's trailing silence: recognizer final pass,
+        # the engine's step, prompt audio and the send. `ivr bench calls` reads it from /metrics.
+        if self.turn_ended_at is not None and self.kit.on_reply is not None:
+            self.kit.on_reply(time.perf_counter() - self.turn_ended_at)
+        self.turn_ended_at = None
 
     def _start_listening(self, listen: Listen) -> None:
         self.listen = listen
