@@ -52,7 +52,7 @@ class RemoteDriver:
         self.api.on_update = self.updates.put
         self.stream: StreamClient | None = None
         self.gather: ET.Element | None = None
-        self.no_input_url = ""
+        self.no_input_url = self.after_stream_url = ""
         self.ended = self.transfer_failed = self.transferred = False
 
     # -- the CallDriver protocol ---------------------------------------------------------
@@ -68,7 +68,7 @@ class RemoteDriver:
             raise SimError("the server is not streaming (keypad transport): only keys and silence work")
         self._wait_quiet()
         self.stream.speak(self.voice(text))
-        return self._collect(require_reply=True)
+        return self.collect(require_reply=True)
 
     def press(self, keys: str) -> BotTurn:
         """Keypad keys, into the stream or to the <Gather> action."""
@@ -76,14 +76,14 @@ class RemoteDriver:
             self._wait_quiet()
             for key in keys:
                 self.stream.press(key)
-            return self._collect(require_reply=True)
+            return self.collect(require_reply=True)
         return self._gathered(keys)
 
     def silence(self, seconds: float) -> BotTurn:
         """Say nothing for a while."""
         if self.stream is not None:
             self._wait_quiet()
-            return self._collect(require_reply=False, min_ms=seconds * 1000)
+            return self.collect(require_reply=False, min_ms=seconds * 1000)
         turn = BotTurn()
         for _ in range(int(seconds // self.settings.no_input_s)):
             if not self.ended:
@@ -133,8 +133,8 @@ class RemoteDriver:
                     _merge(turn, self._run(self._post(self.no_input_url, {"CallSid": self.call_sid})))
                 return turn
             elif verb.tag == "Connect":
-                self._open_stream(verb)
-                _merge(turn, self._collect(require_reply=True))
+                self._open_stream(verb, doc)
+                _merge(turn, self.collect(require_reply=True))
                 return turn
             elif verb.tag == "Dial":
                 _merge(turn, self._agent_leg(verb))
@@ -152,7 +152,26 @@ class RemoteDriver:
         action = self.gather.get("action", "")
         return self._run(self._post(action, {"CallSid": self.call_sid, "Digits": keys.rstrip("#")}))
 
-    def _open_stream(self, connect: ET.Element) -> None:
+    def start_without_waiting(self) -> None:
+        """Place the call and open the stream, without waiting for the greeting (barge-in tests)."""
+        form = {"CallSid": self.call_sid, "From": self.script.caller, "To": "+15550000"}
+        doc = self._post(self.url + "/voice/incoming", form)
+        connect = doc.find("Connect")
+        if connect is None:
+            raise SimError("the server is not streaming")
+        self._open_stream(connect, doc)
+
+    def follow_redirect_after_stream(self) -> BotTurn:
+        """The websocket ended without the call being moved on: Twilio runs the next verb."""
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
+        return self._run(self._post(self.after_stream_url, {"CallSid": self.call_sid,
+                                                            "From": self.script.caller}))
+
+    def _open_stream(self, connect: ET.Element, doc: ET.Element) -> None:
+        redirect = doc.find("Redirect")
+        self.after_stream_url = (redirect.text or "").strip() if redirect is not None else ""
         stream = connect.find("Stream")
         if stream is None:
             raise SimError("<Connect> without <Stream>")
@@ -192,7 +211,7 @@ class RemoteDriver:
         while self.stream is not None and not self.stream.quiet() and time.perf_counter() < deadline:
             time.sleep(0.005)
 
-    def _collect(self, require_reply: bool, min_ms: float = 0.0) -> BotTurn:
+    def collect(self, require_reply: bool, min_ms: float = 0.0) -> BotTurn:
         """Let the call run until the bot has answered and finished speaking (or moved the call)."""
         stream = self.stream
         assert stream is not None
@@ -216,7 +235,8 @@ class RemoteDriver:
         replied = stream.heard.texts or stream.heard.first_audio_ms is not None
         if not replied and (require_reply or elapsed < min_ms + SETTLE_QUIET_MS):
             return False
-        last_sound = max(stream.heard.last_message_ms, stream.heard.played_until_ms)
+        last_sound = max(stream.heard.last_message_ms, stream.heard.played_until_ms,
+                         stream.last_speech_ms or 0.0)
         return stream.quiet() and stream.now_ms - last_sound >= SETTLE_QUIET_MS
 
     def _next_update(self) -> dict | None:

@@ -42,6 +42,7 @@ class StreamClient:
         self.lock = threading.Lock()
         self.closed = threading.Event()
         self.last_speech_ms: float | None = None
+        self.clears = 0                   # how often the bot cut its own prompt (barge-in)
         self._handshake(call_sid, parameters)
         threading.Thread(target=self._send_loop, daemon=True).start()
         threading.Thread(target=self._receive_loop, daemon=True).start()
@@ -146,6 +147,7 @@ class StreamClient:
                     heard.texts.append(text)
                 self.pending_marks.append((heard.played_until_ms, name))
             elif event == "clear":
+                self.clears += 1
                 heard.played_until_ms = now
                 self.pending_marks = [(now, name) for _, name in self.pending_marks]
 

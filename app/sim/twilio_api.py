@@ -67,4 +67,8 @@ def serve_fake_api(port: int = 0) -> tuple[FakeTwilioApi, Callable[[], None]]:
     server = make_server("127.0.0.1", port, api.wsgi, threaded=True)
     api.base_url = f"http://127.0.0.1:{server.server_port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return api, server.shutdown
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()     # free the port at once: the next simulated call reuses it
+    return api, stop

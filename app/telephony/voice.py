@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 FRAME_MS = 20
 DIGIT_TIMEOUT_MS = 3000
 MESSAGE_SILENCE_MS = 2500
-LEAD_IN_FRAMES = 15            # 300 ms of audio before the VAD noticed speech
+LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
+                               # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 
 

@@ -1,0 +1,76 @@
+"""A real server for end-to-end calls: gunicorn from the Procfile's config, streaming transport."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from app.config import Settings
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "e2e-auth-token"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """Where the server listens, and the settings the simulator needs to play Twilio to it."""
+
+    url: str
+    settings: Settings
+    log: Path
+
+
+def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
+    return {
+        "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp),
+        "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_API_BASE": f"http://127.0.0.1:{api_port}", "DATABASE_URL": f"sqlite:///{tmp / 'ivr.db'}",
+        "IVR_DATA_DIR": str(tmp / "var"), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
+        "IVR_ASR": "pocketsphinx", "IVR_TRANSPORT": "stream",
+    }
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the server did not become ready:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """gunicorn serving the app on a free loopback port, over a freshly seeded database."""
+    tmp = tmp_path_factory.mktemp("live")
+    port, api_port = free_port(), free_port()
+    env = _env(tmp, port, api_port)
+    subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", "app/gunicorn_conf.py", "--bind",
+                                 f"127.0.0.1:{port}", "app.wsgi:app"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc, log)
+        settings = Settings(twilio_auth_token=TOKEN, public_url=url, twilio_api_base=env["TWILIO_API_BASE"],
+                            data_dir=tmp / "sim", asr="pocketsphinx")
+        yield LiveServer(url, settings, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
