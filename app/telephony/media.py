@@ -19,11 +19,8 @@ MAX_BAD_MESSAGES = 50
 
 
 def register_media(app: Flask) -> None:
-    """Serve the websocket on this app (called once by create_app)."""
-    sock = Sock()
-    sock.route("/media", bp=media)(media_socket)
+    """Serve the websocket on this app (called by create_app; the route is on the blueprint)."""
     app.register_blueprint(media)
-    sock.init_app(app)
 
 
 @media.before_request
@@ -40,6 +37,11 @@ def media_socket(ws: object) -> None:
     """One websocket = one call's audio, until Twilio stops the stream or the socket drops."""
     svc: Services = current_app.extensions["ivr"]
     StreamSession(ws, svc.voice, svc.rest).run()
+
+
+# flask-sock only wraps the view (the upgrade happens per request, from current_app), so the
+# route is declared once on the blueprint, like any Flask view.
+Sock().route("/media", bp=media)(media_socket)
 
 
 class WebsocketSink:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import wave
 from typing import Callable, Sequence
 
 from app.dialog.events import MessageRecorded, NoInput, RecognizerFailed
@@ -49,7 +50,7 @@ class RecordedTurns:
         audio = self.rest.fetch_recording(url)
         try:
             pcm, rate = read_wav(audio)
-        except (ValueError, EOFError) as exc:
+        except (ValueError, EOFError, wave.Error) as exc:
             raise RecordingError(f"not a 16-bit WAV: {exc}") from None
         if not self.keep_recordings:
             self.rest.delete_recording(url)   # privacy: nothing kept once it is text
