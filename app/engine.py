@@ -137,10 +137,8 @@ class Engine:
 
     def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None,
                loaded: CallState | None = None) -> Reply:
-        """Step the call's flow with one event; retries once if another worker raced us.
-
-        `loaded`: the call's state as the caller just read it (one store read per webhook, not two).
-        """
+        """Step the call's flow with one event (from `loaded`, the state just read, if given)."""
+        # A StaleState (another worker raced us) is retried once, from a fresh read.
         with bind_call(call_sid):
             try:
                 return self._handle_retrying(call_sid, event, asr_latency_ms, loaded)

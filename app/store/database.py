@@ -22,12 +22,10 @@ TABLE_MODULES = ("app.store.business", "app.store.sessions", "app.store.records"
 SQLITE_BUSY_MS = 5000
 
 
+# The kernel wakes a process waiting on flock the moment the lock is free; SQLite's own busy
+# handler sleeps 1, 2, 5 ... 100 ms and tries again, so workers meeting there starve each other.
 class WriteGate:
-    """Lets one writer at a time at an SQLite file: threads by a lock, processes by flock.
-
-    The kernel wakes a process waiting on flock the moment the lock is free; SQLite's own busy
-    handler sleeps 1, 2, 5 ... 100 ms and tries again, so workers meeting there starve each other.
-    """
+    """Lets one writer at a time at an SQLite file: threads by a lock, processes by flock."""
 
     def __init__(self, lock_path: Path | None) -> None:
         self._path = lock_path          # None: an in-memory database, one process
@@ -120,16 +118,13 @@ def _sqlite_engine(url: URL) -> sa.Engine:
 
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection for writes; on SQLite each statement commits by itself, one thread at a time.
-
-    SQLite has one write lock per file. Inside a BEGIN ... COMMIT it stays held while the
-    Python thread waits for the GIL between statements (a gunicorn worker has 32 threads), and
-    a writer that finds it taken sleeps in the busy handler (1, 2, 5 ... 100 ms) instead of
-    being woken: measured, those waits were most of a webhook's time. A statement in autocommit
-    mode holds the lock only inside SQLite's C code, and the WriteGate queues the writers
-    before they reach it. Callers write single statements
-    whose atomicity is all they need (a compare-and-set UPDATE, an INSERT).
-    """
+    """A connection for writes; on SQLite each statement commits by itself, one writer at a time."""
+    # SQLite has one write lock per file. Inside BEGIN ... COMMIT it stays held while the thread
+    # waits for the GIL between statements (32 threads per gunicorn worker), and a writer that
+    # finds it taken sleeps in the busy handler instead of being woken: measured, those waits were
+    # most of a webhook's time (docs/benchmarks.md). An autocommit statement holds the lock only
+    # inside SQLite's C code, and the WriteGate queues writers before they reach it. So callers
+    # write statements that are each complete on their own (a compare-and-set UPDATE, an INSERT).
     gate = _GATES.get(engine)
     if gate is None:
         with engine.begin() as conn:

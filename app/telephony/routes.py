@@ -173,10 +173,8 @@ def fallback() -> Response:
 
 
 def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
-    """Run one caller turn; a call we do not know yet is started instead of failing.
-
-    `handle(engine, state)` gets the state just loaded, so the engine need not read it again.
-    """
+    """Run one caller turn; a call we do not know yet is started instead of failing."""
+    # handle(engine, state) gets the state just loaded, so the engine need not read it again.
     engine = services().engine
     state = engine.state(call_sid)
     if state is None:
