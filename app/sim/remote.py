@@ -14,7 +14,7 @@ from app.config import Settings
 from app.sim.driver import BotTurn
 from app.sim.script import Script
 from app.sim.stream_client import StreamClient
-from app.sim.twilio_api import serve_fake_api
+from app.sim.twilio_api import FakeTwilioApi, serve_fake_api
 from app.telephony.security import SignatureChecker
 
 SETTLE_QUIET_MS = 1000     # the bot may move the call (REST) just after its last words play
@@ -41,19 +41,25 @@ class RemoteDriver:
     """Twilio's part of one call: the voice webhook, TwiML, the media stream, the agent's leg."""
 
     def __init__(self, settings: Settings, url: str, script: Script, speed: float = 1.0,
-                 voice: Callable[[str], bytes] | None = None) -> None:
+                 voice: Callable[[str], bytes] | None = None, api: FakeTwilioApi | None = None) -> None:
         self.settings, self.url, self.script, self.speed = settings, url, script, speed
         self.signer = SignatureChecker(settings.twilio_auth_token, url)
         self.http = requests.Session()
         self.call_sid = "CA" + uuid.uuid4().hex
         self.voice = voice or _default_voice(settings, script.voice)
         self.updates: queue.Queue[dict] = queue.Queue()
-        self.api, self.stop_api = serve_fake_api(_api_port(settings))
-        self.api.on_update = self.updates.put
+        # A caller-owned fake API (tests keep one per server) outlives this call; ours does not.
+        self.api, self.stop_api = (api, lambda: None) if api else serve_fake_api(_api_port(settings))
+        self.api.on_update = self._on_update
         self.stream: StreamClient | None = None
         self.gather: ET.Element | None = None
         self.no_input_url = self.after_stream_url = ""
         self.ended = self.transfer_failed = self.transferred = False
+
+    def _on_update(self, update: dict) -> None:
+        # The fake API may be shared: only this call's live-call updates concern us.
+        if update.get("call_sid") == self.call_sid:
+            self.updates.put(update)
 
     # -- the CallDriver protocol ---------------------------------------------------------
     def start(self) -> BotTurn:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from app.config import Settings
+from app.sim.twilio_api import FakeTwilioApi, serve_fake_api
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ class LiveServer:
     url: str
     settings: Settings
     log: Path
+    api: FakeTwilioApi          # the server's TWILIO_API_BASE: held for the whole module
 
 
 def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
@@ -57,7 +59,8 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """gunicorn serving the app on a free loopback port, over a freshly seeded database."""
     tmp = tmp_path_factory.mktemp("live")
-    port, api_port = free_port(), free_port()
+    api, stop_api = serve_fake_api()
+    port, api_port = free_port(), int(api.base_url.rsplit(":", 1)[1])
     env = _env(tmp, port, api_port)
     subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = tmp / "server.log"
@@ -70,7 +73,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         _wait_ready(url, proc, log)
         settings = Settings(twilio_auth_token=TOKEN, public_url=url, twilio_api_base=env["TWILIO_API_BASE"],
                             data_dir=tmp / "sim", asr="pocketsphinx")
-        yield LiveServer(url, settings, log)
+        yield LiveServer(url, settings, log, api)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        stop_api()

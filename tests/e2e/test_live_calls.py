@@ -21,7 +21,8 @@ SPEED = 2.0     # twice real time: the server's clock is the audio itself, so no
 
 
 def driver(server: LiveServer, script, speed: float = SPEED) -> RemoteDriver:
-    return RemoteDriver(server.settings, server.url, script, speed=speed)
+    server.api.fail_updates = 0
+    return RemoteDriver(server.settings, server.url, script, speed=speed, api=server.api)
 
 
 @pytest.mark.parametrize("path", AUDIO_CALLS, ids=[p.stem for p in AUDIO_CALLS])
