@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# Without a Twilio account, live-call updates go to the simulator's stand-in REST API here.
+SIM_API_PORT ?= 8099
 DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver
 STAMP  := $(VENV)/.installed
 
@@ -36,6 +38,7 @@ run: seed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) \
 	TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-$$(cat var/dev-token)}" \
 	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" \
+	TWILIO_API_BASE="$${TWILIO_API_BASE:-$$( [ -n "$$TWILIO_ACCOUNT_SID" ] && echo https://api.twilio.com || echo http://127.0.0.1:$(SIM_API_PORT) )}" \
 	sh -c "exec $$(sed -n 's/^web: *//p' Procfile)"
 
 test: install

@@ -13,6 +13,7 @@ from app.sim.runner import SimResult, run_script
 from app.sim.script import Script, ScriptError, load_script
 
 SIM_TOKEN = "simulator-token"
+SIM_API_BASE = "http://127.0.0.1:8099"   # where `make run` sends live-call updates without an account
 
 
 @main.command("sim")
@@ -43,7 +44,8 @@ def sim(script_path: Path | None, url: str | None, audio: bool, as_json: bool,
 
 def _settings() -> Settings:
     try:
-        return Settings.from_env(defaults={"TWILIO_AUTH_TOKEN": SIM_TOKEN})
+        return Settings.from_env(defaults={"TWILIO_AUTH_TOKEN": SIM_TOKEN,
+                                           "TWILIO_API_BASE": SIM_API_BASE})
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
