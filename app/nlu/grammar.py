@@ -43,9 +43,8 @@ from app.nlu.templates import (WILDCARD, GrammarError, Node, Template, TemplateP
                                template_phrases)
 
 __all__ = ["Grammar", "GrammarError", "IntentRule", "Template", "expand", "load_grammar",
-           "parse_grammar", "phrase_vocabulary", "template_phrases"]
+           "parse_grammar", "template_phrases"]
 
-VOCABULARY_CAP = 1800  # a speech recogniser's phrase list stays well under ~2000 entries
 SAMPLE_ORDER_NUMBER = "48217"
 
 
@@ -261,35 +260,3 @@ def expand(grammar: Grammar, intent: str, limit: int | None = None) -> list[str]
             if limit is not None and len(phrases) >= limit:
                 return list(phrases)
     return list(phrases)
-
-
-def phrase_vocabulary(grammar: Grammar, intents: Iterable[str]) -> list[str]:
-    """Phrases a recogniser should be restricted to for these intents (plus digits and slot values).
-
-    Slot references are cut out (the slot words are listed on their own), templates are
-    taken round-robin so every template is represented, and the list stays under VOCABULARY_CAP.
-    """
-    fixed = list(_DIGITS_SPOKEN) + [v for values in grammar.slots.values() for v in values]
-    pools = [iter(_unslotted(t)) for name in dict.fromkeys(intents) if name in grammar.intents
-             for t in grammar.intents[name].phrases + grammar.intents[name].keywords]
-    pools += [iter(_unslotted(t)) for t in grammar.answers]
-    seen: dict[str, None] = dict.fromkeys(fixed)
-    while pools and len(seen) < VOCABULARY_CAP:
-        for pool in list(pools):
-            phrase = next(pool, None)
-            if phrase is None:
-                pools.remove(pool)
-            elif phrase:
-                seen[phrase] = None
-            if len(seen) >= VOCABULARY_CAP:
-                break
-    return list(seen)
-
-
-_DIGITS_SPOKEN = tuple(spell_digits("0123456789").split()) + ("oh", "double", "triple")
-
-
-def _unslotted(template: Template) -> Iterator[str]:
-    """A template's phrases with slot references and wildcards removed."""
-    for tokens in expand_nodes(template.nodes):
-        yield " ".join(t for t in tokens if not t.startswith("{") and t != WILDCARD)

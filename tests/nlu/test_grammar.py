@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.nlu.grammar import Grammar, GrammarError, expand, load_grammar, parse_grammar, phrase_vocabulary
+from app.nlu.grammar import Grammar, GrammarError, expand, load_grammar, parse_grammar
 
 GRAMMARS = Path(__file__).resolve().parents[2] / "grammars"
 CATALOG = {"order_status", "return_item", "refund_status", "cancel_order", "store_hours", "store_location",
@@ -120,19 +120,3 @@ def test_english_grammar_covers_the_catalog() -> None:
         assert expand(grammar, intent, limit=3), intent
 
 
-def test_phrase_vocabulary_is_restricted_deduplicated_and_bounded() -> None:
-    grammar = load_grammar(GRAMMARS / "en")
-    vocabulary = phrase_vocabulary(grammar, ["yes", "no"])
-    assert len(vocabulary) == len(set(vocabulary))
-    assert {"yes", "no", "yeah", "nope", "zero", "nine", "oh", "portland", "chicago"} <= set(vocabulary)
-    assert "where is my order" not in vocabulary
-    everything = phrase_vocabulary(grammar, sorted(CATALOG))
-    assert "where is my order" in everything and "agent" in everything
-    assert len(everything) < 2000
-    assert not any("{" in p or "*" in p for p in everything)
-
-
-def test_phrase_vocabulary_cuts_slot_references_out(tmp_path: Path) -> None:
-    vocabulary = phrase_vocabulary(small(), ["order_status", "store_location"])
-    assert "track order" in vocabulary and "store in" in vocabulary
-    assert "seattle" in vocabulary and "four" in vocabulary
