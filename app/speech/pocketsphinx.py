@@ -51,130 +51,161 @@ _CONFIG = dict(
 # created, so these are set after the free language-model search exists: it keeps the default
 # beams (with these it cost 0.76 CPU seconds per audio second instead of 0.26).
 _GRAMMAR_BEAMS = dict(beam=1e-80, wbeam=1e-60, pbeam=1e-80)
+SEARCHES_KEPT = 16        # compiled grammar searches per decoder (one per dialog state)
+PRELOAD_DECODERS = 2      # made at start-up (before gunicorn forks): the first callers never wait
 
 
 class _Slot:
     """A decoder plus the grammar searches already compiled into it."""
 
-    def __init__(self, decoder: "pocketsphinx.Decoder") -> None:
+    def __init__(self, decoder: "pocketsphinx.Decoder", free: bool) -> None:
         self.decoder = decoder
-        self.free_search = decoder.current_search()
+        self.free = free                          # has the free language-model search (messages)
+        self.free_search = decoder.current_search() if free else ""
         self.searches: OrderedDict[str, None] = OrderedDict()
         self.in_utterance = False
 
+    def activate(self, grammar: tuple[str, str] | None) -> None:
+        """Switch to a grammar search, (name, JSGF text), compiling it once; None = free search."""
+        if grammar is None:
+            self.decoder.activate_search(self.free_search)
+            return
+        name, jsgf = grammar
+        if name not in self.searches:
+            self.decoder.add_jsgf_string(name, jsgf)
+            self.searches[name] = None
+            while len(self.searches) > SEARCHES_KEPT:   # one per dialog state: keep the recent ones
+                self.decoder.remove_search(self.searches.popitem(last=False)[0])
+        self.searches.move_to_end(name)
+        self.decoder.activate_search(name)
+
 
 class PocketSphinxEngine:
-    """Keeps a pool of decoders (each loads the model, ~0.8 s and ~90 MB) reused across calls."""
+    """Pools decoders; a recognizer holds one only while an utterance is being decoded.
+
+    Measured under `ivr bench calls` (20 calls, 2 workers): with a decoder per call and the
+    language model in each, a worker grew past 1.7 GB and every new decoder held the GIL for
+    0.3-0.9 s, stalling the worker's other calls. Callers speak a fraction of the time, so the
+    pool now follows the utterances in progress, and grammar decoders leave out the language model
+    (64 of a decoder's 91 MB, 0.3 of its 0.4 s start); only free decoding (messages) loads it.
+    Decoders made before gunicorn forks are shared copy-on-write by the workers. Each decoder keeps
+    its own cepstral mean, learned from whichever calls it decoded: carrying a call's own mean
+    from decoder to decoder instead heard the weakest test voice less often (32 vs 55 of 90;
+    36 with a decoder per call).
+    """
 
     name = "pocketsphinx"
 
-    def __init__(self, preload: int = 1) -> None:
+    def __init__(self, preload: int = PRELOAD_DECODERS) -> None:
         self.model_path = pocketsphinx.get_model_path()
-        self._idle: list[_Slot] = []
+        self._idle: dict[bool, list[_Slot]] = {False: [], True: []}
         self._lock = threading.Lock()
+        self._grammars: dict[tuple[str, ...], tuple[str, str] | None] = {}
+        self._words = self._new_slot(free=False).decoder      # dictionary lookups only
         for _ in range(preload):
-            self._idle.append(self._new_slot())
+            self._idle[False].append(self._new_slot(free=False))
 
-    def _new_slot(self) -> _Slot:
-        decoder = pocketsphinx.Decoder(**_CONFIG)
+    def _new_slot(self, free: bool) -> _Slot:
+        decoder = pocketsphinx.Decoder(**_CONFIG) if free else pocketsphinx.Decoder(lm=None, **_CONFIG)
         for phone in PHONES:
             decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
         # Never matched in practice (20 phones); only there to carry the garbage penalty weight.
         decoder.add_word(GARBAGE_PREFIX + "void", " ".join(PHONES[:20]), True)
         for name, value in _GRAMMAR_BEAMS.items():
             decoder.config[name] = value
-        return _Slot(decoder)
+        return _Slot(decoder, free)
 
-    def acquire(self) -> _Slot:
-        """An idle decoder slot, or a new one."""
+    def acquire(self, free: bool = False) -> _Slot:
+        """An idle decoder slot (with the language model when `free`), or a new one."""
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._new_slot()
+            if self._idle[free]:
+                return self._idle[free].pop()
+        return self._new_slot(free)
 
     def release(self, slot: _Slot) -> None:
-        """Give a slot back to the pool, ready for another call."""
+        """Give a slot back to the pool, ready for another utterance."""
         if slot.in_utterance:
             slot.decoder.end_utt()
             slot.in_utterance = False
-        slot.decoder.activate_search(slot.free_search)
         with self._lock:
-            self._idle.append(slot)
+            self._idle[slot.free].append(slot)
 
     @property
     def pool_size(self) -> int:
         """Idle decoders (for tests and metrics)."""
-        return len(self._idle)
+        return len(self._idle[False]) + len(self._idle[True])
 
-    def new_recognizer(self) -> "PocketSphinxRecognizer":
-        """A streaming recognizer for one call (returns its decoder to the pool when dropped)."""
-        return PocketSphinxRecognizer(self)
-
-
-class PocketSphinxRecognizer:
-    """Streams 8 kHz PCM into a PocketSphinx decoder, grammar-restricted or free."""
-
-    def __init__(self, engine: PocketSphinxEngine) -> None:
-        self.engine = engine
-        self._slot = engine.acquire()
-        self._decoder = self._slot.decoder
-        self._finalizer = weakref.finalize(self, engine.release, self._slot)
-        self._resample = Resampler(RATE, MODEL_RATE)
-        self._rng = np.random.default_rng(0)
-        self._grammar = False
-        self._levels: list[np.ndarray] = []
-        self._last_partial = ""
-
-    def close(self) -> None:
-        """Return the decoder to the engine's pool now (also happens when garbage-collected)."""
-        self._finalizer()
-
-    def set_phrases(self, phrases: Sequence[str] | None) -> None:
-        """Restrict to the phrases plus a phone-loop garbage path; None = the free language model."""
-        self.reset()
-        kept = self._in_dictionary(unique_phrases(phrases)) if phrases is not None else []
-        if not kept:
-            self._grammar = False
-            self._decoder.activate_search(self._slot.free_search)
-            return
-        name = "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:16]
-        searches = self._slot.searches
-        if name not in searches:
-            self._decoder.add_jsgf_string(name, _jsgf(kept))
-            searches[name] = None
-            self._evict(searches)
-        searches.move_to_end(name)
-        self._decoder.activate_search(name)
-        self._grammar = True
-
-    def _evict(self, searches: OrderedDict[str, None], keep: int = 16) -> None:
-        # Each dialog state has its own phrase list; keep the recent ones compiled.
-        while len(searches) > keep:
-            old, _ = searches.popitem(last=False)
-            self._decoder.remove_search(old)
+    def grammar(self, phrases: Sequence[str]) -> tuple[str, str] | None:
+        """(search name, JSGF) for the phrases the dictionary knows; None when none is left."""
+        key = tuple(phrases)
+        with self._lock:
+            if key not in self._grammars:
+                kept = self._in_dictionary(unique_phrases(phrases))
+                name = "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:16]
+                self._grammars[key] = (name, _jsgf(kept)) if kept else None
+            return self._grammars[key]
 
     def _in_dictionary(self, phrases: list[str]) -> list[str]:
         kept = []
         for phrase in phrases:
             missing = [w for w in phrase.split()
-                       if w != DIGITS and (not _WORD.match(w) or self._decoder.lookup_word(w) is None)]
+                       if w != DIGITS and (not _WORD.match(w) or self._words.lookup_word(w) is None)]
             if missing:
                 log.warning("phrase %r dropped: %s not in the PocketSphinx dictionary", phrase, missing)
             else:
                 kept.append(phrase)
         return kept
 
+    def new_recognizer(self) -> "PocketSphinxRecognizer":
+        """A streaming recognizer for one call."""
+        return PocketSphinxRecognizer(self)
+
+
+class PocketSphinxRecognizer:
+    """Streams 8 kHz PCM into a pooled PocketSphinx decoder, grammar-restricted or free."""
+
+    def __init__(self, engine: PocketSphinxEngine) -> None:
+        self.engine = engine
+        self._held: list[_Slot] = []            # the decoder of the utterance in progress, if any
+        self._finalizer = weakref.finalize(self, _release_all, engine, self._held)
+        self._resample = Resampler(RATE, MODEL_RATE)
+        self._rng = np.random.default_rng(0)
+        self._search: tuple[str, str] | None = None
+        self._grammar = False
+        self._levels: list[np.ndarray] = []
+        self._last_partial = ""
+
+    def close(self) -> None:
+        """Return any decoder to the engine's pool now (also happens when garbage-collected)."""
+        _release_all(self.engine, self._held)
+
+    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+        """Restrict to the phrases plus a phone-loop garbage path; None = the free language model."""
+        self.reset()
+        self._search = self.engine.grammar(phrases) if phrases is not None else None
+        self._grammar = self._search is not None
+
+    @property
+    def _decoder(self) -> "pocketsphinx.Decoder":
+        """The decoder of the utterance in progress (taken from the pool at its first audio)."""
+        if not self._held:
+            slot = self.engine.acquire(free=not self._grammar)
+            slot.activate(self._search)
+            self._held.append(slot)
+        return self._held[0].decoder
+
     def accept(self, pcm16_8k: bytes) -> Result | None:
         """Feed audio; a partial result when the hypothesis text changed."""
         if not pcm16_8k:
             return None
-        if not self._slot.in_utterance:
-            self._decoder.start_utt()
-            self._slot.in_utterance = True
+        decoder = self._decoder
+        if not self._held[0].in_utterance:
+            decoder.start_utt()
+            self._held[0].in_utterance = True
         samples = np.frombuffer(pcm16_8k, dtype="<i2")
         self._levels.append(samples)
-        self._decoder.process_raw(self._resample(_dither(samples, self._rng)), False, False)
-        hyp = self._decoder.hyp()
+        decoder.process_raw(self._resample(_dither(samples, self._rng)), False, False)
+        hyp = decoder.hyp()
         text = _clean(hyp.hypstr if hyp else "")
         if text == self._last_partial:
             return None
@@ -183,15 +214,15 @@ class PocketSphinxRecognizer:
 
     def finish(self) -> Result:
         """End the utterance: final words with confidences; resets for the next utterance."""
-        if not self._slot.in_utterance:
+        if not self._held or not self._held[0].in_utterance:
             return Result(text="", final=True, confidence=0.0)
         self._decoder.end_utt()
-        self._slot.in_utterance = False
+        self._held[0].in_utterance = False
         words = self._words()
         if self._grammar and self._absorbed_ms() >= ABSORBED_SPEECH_MS:
             # The grammar path explained the speech as silence/noise: the caller said something else.
             words = [Word(UNK, 1.0, words[0].start, words[-1].end)] if words else [Word(UNK, 1.0, 0.0, 0.0)]
-        self._clear()
+        self.reset()
         return make_result(_merge_unk(words), final=True)
 
     def _words(self) -> list[Word]:
@@ -221,17 +252,17 @@ class PocketSphinxRecognizer:
                 absorbed += int(loud[max(seg.start_frame, 0):seg.end_frame + 1].sum())
         return int(absorbed * FRAME_S * 1000)
 
-    def _clear(self) -> None:
+    def reset(self) -> None:
+        """Drop the current utterance; its decoder goes back to the pool."""
+        _release_all(self.engine, self._held)
         self._levels = []
         self._last_partial = ""
         self._resample.reset()
 
-    def reset(self) -> None:
-        """Drop the current utterance."""
-        if self._slot.in_utterance:
-            self._decoder.end_utt()
-            self._slot.in_utterance = False
-        self._clear()
+
+def _release_all(engine: PocketSphinxEngine, held: list[_Slot]) -> None:
+    while held:
+        engine.release(held.pop())
 
 
 def _jsgf(phrases: list[str]) -> str:
