@@ -48,3 +48,38 @@ def webhooks(url: str, seconds: float, concurrency: int, token: str | None, publ
     click.echo(json.dumps(result.to_dict()) if as_json else render(result))
     if result.errors:
         raise SystemExit(1)
+
+
+@bench_group.command("calls")
+@click.option("--url", required=True, help="Base URL of the running server, e.g. http://127.0.0.1:8000")
+@click.option("--calls", "count", type=click.IntRange(min=1, max=500), default=10, show_default=True,
+              help="Simultaneous streaming calls.")
+@click.option("--duration", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Measured seconds, once every call is placed and greeted.")
+@click.option("--api-port", type=int, help="Port for the fake Twilio REST API (default: TWILIO_API_BASE's).")
+@click.option("--token", help="The server's TWILIO_AUTH_TOKEN (default: env, then var/dev-token).")
+@click.option("--public-url", help="The server's PUBLIC_URL, which signatures cover (default: --url).")
+@click.option("--ramp", type=click.FloatRange(min=0), help="Seconds over which calls are placed [0.25 x calls].")
+@click.option("--warmup", type=click.FloatRange(min=0), default=10, show_default=True,
+              help="Unmeasured seconds after the ramp (the greetings play).")
+@click.option("--processes", type=click.IntRange(min=1), help="Client processes [one per 10 calls].")
+@click.option("--pid", type=int, help="The gunicorn master's pid (default: found by the URL's port).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def calls(url: str, count: int, duration: float, api_port: int | None, token: str | None,
+          public_url: str | None, ramp: float | None, warmup: float, processes: int | None,
+          pid: int | None, as_json: bool) -> None:
+    """Simultaneous real-time streaming calls: turn latency, late audio, failures, server CPU and memory."""
+    from app.bench.caller import Target
+    from app.bench.callreport import render as render_calls
+    from app.bench.calls import BenchError, api_port_from, bench_calls, caller_cache, server_health
+
+    url = url.rstrip("/")
+    try:
+        port = api_port or api_port_from(os.environ.get("TWILIO_API_BASE"))
+        report = bench_calls(Target(url, (public_url or url).rstrip("/"), _token(token)), count, duration,
+                             port, server_health(url), processes, ramp, warmup, pid, caller_cache())
+    except BenchError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report.to_dict()) if as_json else render_calls(report))
+    if report.tally.failed:
+        raise SystemExit(1)
