@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -25,7 +26,9 @@ from app.telephony.streams import mark_text
 
 FRAME_S = 0.02
 REPLY_TIMEOUT_S = 10.0        # no reply by then: the call counts as failed
-THINK_S = 0.3                 # the caller's pause once the bot has finished speaking
+# The caller's pause once the bot has finished speaking, drawn per turn: with one fixed pause,
+# calls placed together stayed in step and every caller finished speaking at the same moment.
+THINK_S = (0.3, 1.2)
 LATE_TOLERANCE_S = 0.02       # bot audio this far past its playback deadline is a late frame
 GAP_S = 0.04                  # a longer pause between two bot media messages of one reply is a gap
 KEY_GAP_FRAMES = 5            # 100 ms between keypad keys
@@ -53,6 +56,7 @@ class BenchCall:
         self.target, self.sid, self.caller, self.voice = target, sid, caller, voice
         self.window, self.tally = window, tally     # time.time() bounds of the measured window
         self.signer = SignatureChecker(target.token, target.public_url)
+        self.rng = random.Random(sid)               # the same pauses for the same call, run after run
         self.ws: websocket.WebSocket | None = None
         self.lock = threading.Lock()
         self.closed = threading.Event()
@@ -215,14 +219,14 @@ class BenchCall:
             self._tick()
 
     def _wait_quiet(self) -> None:
-        """Until the bot's audio has played (marks echoed) and THINK_S has passed in silence."""
-        quiet_since = None
+        """Until the bot's audio has played (marks echoed) and a pause has passed in silence."""
+        pause, quiet_since = self.rng.uniform(*THINK_S), None
         while self.moved is None and not self.closed.is_set():
             now = self._tick()
             with self.lock:
                 playing = bool(self.marks) or self.played_until > now
             quiet_since = None if playing else (quiet_since or now)
-            if quiet_since is not None and now - quiet_since >= THINK_S:
+            if quiet_since is not None and now - quiet_since >= pause:
                 return
 
     def _tick(self, frame: bytes = SILENCE) -> float:
