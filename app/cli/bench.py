@@ -56,7 +56,8 @@ def webhooks(url: str, seconds: float, concurrency: int, token: str | None, publ
               help="Simultaneous streaming calls.")
 @click.option("--duration", type=click.FloatRange(min=1), default=60, show_default=True,
               help="Measured seconds, once every call is placed and greeted.")
-@click.option("--api-port", type=int, help="Port for the fake Twilio REST API (default: TWILIO_API_BASE's).")
+@click.option("--api-port", type=int,
+              help="Port for the stand-in Twilio REST API (default: TWILIO_API_BASE's, else 8099 as `make run`).")
 @click.option("--token", help="The server's TWILIO_AUTH_TOKEN (default: env, then var/dev-token).")
 @click.option("--public-url", help="The server's PUBLIC_URL, which signatures cover (default: --url).")
 @click.option("--ramp", type=click.FloatRange(min=0), help="Seconds over which calls are placed [0.25 x calls].")
@@ -72,10 +73,11 @@ def calls(url: str, count: int, duration: float, api_port: int | None, token: st
     from app.bench.caller import Target
     from app.bench.callreport import render as render_calls
     from app.bench.calls import BenchError, api_port_from, bench_calls, caller_cache, server_health
+    from app.cli.sim import SIM_API_BASE
 
     url = url.rstrip("/")
     try:
-        port = api_port or api_port_from(os.environ.get("TWILIO_API_BASE"))
+        port = api_port or api_port_from(os.environ.get("TWILIO_API_BASE", SIM_API_BASE))
         report = bench_calls(Target(url, (public_url or url).rstrip("/"), _token(token)), count, duration,
                              port, server_health(url), processes, ramp, warmup, pid, caller_cache())
     except BenchError as exc:
