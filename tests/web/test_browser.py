@@ -94,7 +94,8 @@ def test_wrong_token_in_the_browser_stays_on_login(live: LiveServer, browser: We
     browser.get(live.url("/agent"))
     browser.find_element(By.ID, "token").send_keys("wrong")
     browser.find_element(By.ID, "login-button").click()
-    assert "not right" in browser.find_element(By.ID, "login-error").text
+    error = WebDriverWait(browser, WAIT_S).until(ready.presence_of_element_located((By.ID, "login-error")))
+    assert "not right" in error.text
     browser.get(live.url("/agent"))
     assert "/agent/login" in browser.current_url
 
