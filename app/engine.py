@@ -100,7 +100,9 @@ class Engine:
         existing = self.state(call_sid)
         if existing is not None and not existing.ended:
             return self._render(existing, replay(copy.deepcopy(existing)))
-        return self.handle(call_sid, self._call_started(call_sid, caller, called))
+        # Started from what was just read (nothing, or an ended call whose CallSid came again).
+        fresh = CallState(call_sid=call_sid, version=existing.version if existing else 0)
+        return self.handle(call_sid, self._call_started(call_sid, caller, called), loaded=fresh)
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
              asr_latency_ms: float | None = None) -> Reply:
@@ -127,10 +129,14 @@ class Engine:
         state = self.state(call_sid)
         return expected_for(state.node, state.task) if state else ()
 
+    def load(self, call_sid: str) -> CallState | None:
+        """The stored state of a call, if any; raises when the store cannot be reached."""
+        return self.sessions.load(call_sid)
+
     def state(self, call_sid: str) -> CallState | None:
         """The stored state of a call, if any (None too when the store cannot be reached)."""
         try:
-            return self.sessions.load(call_sid)
+            return self.load(call_sid)
         except Exception:  # noqa: BLE001 - callers treat it as unknown; handle() then hands over
             log.exception("call %s: session store unavailable", call_sid)
             return None
@@ -144,7 +150,7 @@ class Engine:
                 return self._handle_retrying(call_sid, event, asr_latency_ms, loaded)
             except Exception:  # noqa: BLE001 - a caller must never hear silence because of a bug or an outage
                 log.exception("call %s: could not handle %s; transferring", call_sid, type(event).__name__)
-                return self._emergency_transfer(call_sid)
+                return self._emergency_transfer(call_sid, event)
 
     def _handle_retrying(self, call_sid: str, event: Event, asr_latency_ms: float | None,
                          loaded: CallState | None) -> Reply:
@@ -154,9 +160,12 @@ class Engine:
             log.warning("call %s: concurrent update, retrying", call_sid)
             return self._handle_once(call_sid, event, asr_latency_ms)
 
-    def _emergency_transfer(self, call_sid: str) -> Reply:
+    def _emergency_transfer(self, call_sid: str, event: Event) -> Reply:
         """Storage (or our own code) failed mid-call: apologise and hand over with what we know."""
-        state = CallState(call_sid=call_sid, node="transferred", outcome="transferred",
+        caller = event.caller if isinstance(event, CallStarted) else ""
+        # The observers still hear the event: the records keep what the caller said or keyed.
+        self._notify("on_event", CallState(call_sid=call_sid, caller=caller), event)
+        state = CallState(call_sid=call_sid, caller=caller, node="transferred", outcome="transferred",
                           transfer_reason="storage unavailable")
         summary = build_summary(state, state.transfer_reason)
         reply = self._render(state, [Say("storage_trouble"), Transfer(state.transfer_reason, summary)])

@@ -18,6 +18,7 @@ from app.nlu.intents import Matcher
 from app.services import Services
 from app.store.business import SqlBusinessData
 from app.store.database import create_schema, make_engine
+from app.store.journal import RecordJournal
 from app.store.recorder import RecordsObserver
 from app.store.records import SqlCallRecords
 from app.store.sessions import SessionStore, open_sessions
@@ -64,7 +65,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
     grammar, prompts = load_language(settings)
     db = make_engine(settings.database_url)
     create_schema(db)
-    records = SqlCallRecords(db)
+    records = RecordJournal(SqlCallRecords(db))
     metrics = CallMetrics(CollectorRegistry())
     engine = Engine(
         sessions=sessions or open_sessions(settings.database_url, settings.redis_url, engine=db),

@@ -27,6 +27,8 @@ def run_call(services: Services, source: str | Path | dict) -> SimResult:
     """Play one scripted call against the services' engine; fail loudly if it did not pass."""
     played = script(source)
     result = run_script(played, local_driver(services, played))
+    if services.records is not None:
+        services.records.flush()          # what the call left is in the database for other readers
     assert result.passed, "\n".join(result.failures + [str(t) for t in result.turns])
     return result
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+import time
+from typing import Callable, Iterator, TypeVar
 
 import pytest
 from flask import Flask
@@ -14,6 +15,8 @@ from app.config import Settings
 from app.store.database import make_engine
 from app.store.seed import seed_demo
 from app.telephony.security import SignatureChecker
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 21)   # a Saturday: dates in answers are stable
@@ -67,3 +70,13 @@ def fake_twilio():
     api, stop = serve_fake_api()
     yield api
     stop()
+
+
+def eventually(check: Callable[[], T], timeout_s: float = 5.0) -> T:
+    """check()'s first truthy value within the timeout (call records are written a moment later)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)

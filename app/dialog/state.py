@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -42,16 +42,20 @@ class CallState:
 
     def to_json(self) -> str:
         """Serialize for the session store."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # vars(), not asdict(): asdict deep-copies every list and dict first, and this runs on
+        # every webhook; the fields hold only JSON values, so the copy buys nothing.
+        return json.dumps(vars(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "CallState":
         """Parse what to_json wrote; unknown keys (from a newer version) are ignored."""
         raw = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return cls(**{k: v for k, v in raw.items() if k in _FIELD_NAMES})
 
     @property
     def ended(self) -> bool:
         """True once the call was transferred or hung up."""
         return self.node in ("ended", "transferred")
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(CallState))

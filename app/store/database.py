@@ -134,6 +134,18 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
+@contextmanager
+def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One transaction for several writes (a batch): on SQLite, one writer at a time."""
+    gate = _GATES.get(engine)
+    if gate is None:
+        with engine.begin() as conn:
+            yield conn
+        return
+    with gate.held(), engine.begin() as conn:
+        yield conn
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """Per-connection SQLite settings (they do not persist in the file, except WAL)."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
@@ -146,13 +158,33 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def ensure_tables(engine: sa.Engine, tables: list[sa.Table] | None = None) -> None:
-    """Create the given tables (default: all registered) unless they exist."""
+    """Create the given tables (default: all registered) unless they exist; add columns they lack."""
     try:
         metadata.create_all(engine, tables=tables)
     except sa.exc.DBAPIError:
         # Two workers starting together can both see a table missing; the loser's CREATE fails.
         # The second pass finds the table and creates nothing; a real error is raised again.
         metadata.create_all(engine, tables=tables)
+    for table in tables if tables is not None else metadata.sorted_tables:
+        add_missing_columns(engine, table)
+
+
+def add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
+    """A database made by an older version gets the nullable columns added since (no data moves)."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+    for column in table.columns:
+        if column.name in present:
+            continue
+        if not column.nullable:
+            raise RuntimeError(f"table {table.name} lacks column {column.name}: recreate the database")
+        kind = column.type.compile(engine.dialect)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}')
+        except sa.exc.DBAPIError:
+            # Another worker added it first; a real failure shows again on the next check.
+            if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                raise
 
 
 def create_schema(engine: sa.Engine) -> None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Protocol
 
 from app.dialog.actions import RequestCallback
 from app.dialog.events import CallStarted, Digits, Event, Heard, MessageRecorded, NoInput
 from app.dialog.state import CallState
 from app.engine import Handover, Reply
 from app.nlu.redact import redact, redact_digits
-from app.store.records import KEYPAD, MESSAGE, NO_INPUT, CallUpdate, SqlCallRecords, TurnRecord, utcnow
+from app.store.record_writes import CallbackWrite, CallStart, RecordWrite, ReplyWrite
+from app.store.records import KEYPAD, MESSAGE, NO_INPUT, CallUpdate, TurnRecord, utcnow
 
 log = logging.getLogger(__name__)
 # The flow says "hangup" for a caller who left before being served; reports say "abandoned".
@@ -26,10 +27,17 @@ _OUTCOMES = {"hangup": "abandoned"}
 _MARKERS: dict[type, str] = {Digits: KEYPAD, NoInput: NO_INPUT, MessageRecorded: MESSAGE}
 
 
+class RecordSink(Protocol):
+    """Where record writes go: SqlCallRecords (at once) or a RecordJournal (batched)."""
+
+    def write(self, writes: list[RecordWrite]) -> None:
+        """Store (or queue) the writes."""
+
+
 class RecordsObserver:
     """Writes what happens on each call into the call records."""
 
-    def __init__(self, records: SqlCallRecords, lang: str,
+    def __init__(self, records: RecordSink, lang: str,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.records = records
         self.lang = lang
@@ -42,7 +50,7 @@ class RecordsObserver:
         """Open the call's record on its first event; remember where the caller was."""
         if isinstance(event, CallStarted) or state.version == 0:
             caller = event.caller if isinstance(event, CallStarted) else state.caller
-            self.records.start_call(state.call_sid, self._clock(), caller, self.lang)
+            self.records.write([CallStart(state.call_sid, self._clock(), caller, self.lang)])
             log.info("call started from %s", caller or "an unknown number")  # masked by app.logs
         with self._lock:
             self._pending[state.call_sid] = (state, event)
@@ -53,15 +61,16 @@ class RecordsObserver:
             before, event = self._pending.pop(state.call_sid, (state, None))
         now = self._clock()
         update = call_update(state, reply)
-        self.records.record_reply(state.call_sid, build_turn(before.node, event, reply, now), update, now)
+        turn = build_turn(before.node, event, reply, now)
+        self.records.write([ReplyWrite(state.call_sid, turn, update, now, self.lang)])
         if update.outcome and not before.ended:
             log.info("call outcome: %s%s", update.outcome,
                      f" ({update.transfer_reason})" if update.outcome == "transferred" else "")
 
     def on_callback(self, state: CallState, request: RequestCallback) -> None:
         """A caller asked to be called back: an open request for the agents."""
-        self.records.add_callback(state.call_sid, request.phone, redact(request.note),
-                                  redact(request.transcript), self._clock())
+        self.records.write([CallbackWrite(state.call_sid, request.phone, redact(request.note),
+                                          redact(request.transcript), self._clock())])
 
 
 def caller_intent(event: Event | None) -> str | None:

@@ -101,6 +101,7 @@ sessions_table = sa.Table(
 
 # Built once: constructing and coercing a statement per webhook cost more CPU than running it.
 _LOAD = sa.select(sessions_table.c.state).where(sessions_table.c.call_sid == sa.bindparam("sid"))
+_INSERT = sessions_table.insert()
 _UPDATE = sessions_table.update().where(
     sessions_table.c.call_sid == sa.bindparam("sid"),
     sessions_table.c.version == sa.bindparam("previous"),
@@ -125,15 +126,23 @@ class SqlSessions:
         """UPDATE ... WHERE version = v - 1; if no row matched, INSERT; a duplicate key means stale."""
         values = {"version": state.version, "state": state.to_json(),
                   "active": not state.ended, "updated_at": self._clock()}
+        if state.version == 1:
+            # A new call (saved versions start at 1): its row cannot exist yet unless another
+            # worker created it, so INSERT at once instead of an UPDATE that finds nothing.
+            self._insert(state, values)
+            return
         with writing(self.engine) as conn:
             updated = conn.execute(_UPDATE, {"sid": state.call_sid, "previous": state.version - 1,
                                            **{f"new_{k}": v for k, v in values.items()}}).rowcount
         if updated == 1:
             return
-        # Separate transaction: on PostgreSQL a failed INSERT poisons the transaction it runs in.
+        self._insert(state, values)
+
+    def _insert(self, state: CallState, values: dict[str, object]) -> None:
+        # Its own transaction: on PostgreSQL a failed INSERT poisons the transaction it runs in.
         try:
             with writing(self.engine) as conn:
-                conn.execute(sessions_table.insert().values(call_sid=state.call_sid, **values))
+                conn.execute(_INSERT, {"call_sid": state.call_sid, **values})
         except sa.exc.IntegrityError:
             raise _stale(state) from None
 

@@ -176,7 +176,11 @@ def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
     """Run one caller turn; a call we do not know yet is started instead of failing."""
     # handle(engine, state) gets the state just loaded, so the engine need not read it again.
     engine = services().engine
-    state = engine.state(call_sid)
+    try:
+        state = engine.load(call_sid)
+    except Exception:  # noqa: BLE001 - the engine hands the caller over, keeping what they keyed or said
+        log.warning("call %s: session store unavailable on a turn webhook", call_sid)
+        return _twiml(handle(engine, None))
     if state is None:
         log.warning("call %s: unknown call on a turn webhook; starting it", call_sid)
         return _twiml(engine.start(call_sid, request.form.get("From", "")))

@@ -1,7 +1,8 @@
 """Storage gone mid-call: the caller hears a graceful line and reaches a person, never a 500.
 
 Real servers are stopped under a running app: PostgreSQL (sessions, records and business data)
-and Redis (sessions, REDIS_URL). When they come back, later calls are recorded as usual.
+and Redis (sessions, REDIS_URL). When they come back, the calls of the outage are in the records
+(kept in memory meanwhile, app.store.journal) and later calls are recorded as usual.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from flask import Flask
 
 from app import create_app
 from tests.callrun import demo_settings
-from tests.conftest import TODAY, TwilioClient
+from tests.conftest import TODAY, TwilioClient, eventually
 from tests.faults.servers import restart_postgres, restart_redis, stop_postgres_keeping_data
 from tests.servers import start_postgres, start_redis, stop_postgres, stop_redis
 
@@ -87,8 +88,19 @@ def test_postgresql_down_mid_call_then_back(postgres) -> None:
     every_webhook_of_the_outage(twilio, "CA" + "1" * 32)
     postgres[0] = restart_postgres(postgres[0])
     complete_call(twilio, "CA" + "2" * 32)
-    record = app.extensions["ivr"].records.get("CA" + "2" * 32)
+    records = app.extensions["ivr"].records
+    record = records.get("CA" + "2" * 32)
     assert record.outcome == "resolved" and record.order_number == "48217"
+    assert_recorded_as_handed_over(records, "CA" + "1" * 32, keyed=["1", "48217#"])
+    assert_recorded_as_handed_over(records, "CA" + "e" * 32, keyed=[])
+
+
+def assert_recorded_as_handed_over(records, sid: str, keyed: list[str]) -> None:
+    """A call of the outage is in the records once storage is back: transferred, and why."""
+    record = eventually(lambda: records.get(sid))
+    assert (record.outcome, record.transfer_reason) == ("transferred", "storage unavailable")
+    assert [t.caller_text for t in record.turns if t.intent] == keyed
+    assert SORRY in record.turns[-1].bot_text
 
 
 def test_redis_down_mid_call_then_back(redis_server_own, tmp_path: Path) -> None:
@@ -101,3 +113,6 @@ def test_redis_down_mid_call_then_back(redis_server_own, tmp_path: Path) -> None
     complete_call(twilio, "CA" + "4" * 32)
     assert app.extensions["ivr"].engine.state("CA" + "4" * 32).outcome == "resolved"
     assert app.extensions["ivr"].records.get("CA" + "4" * 32).outcome == "resolved"
+    records = app.extensions["ivr"].records
+    assert_recorded_as_handed_over(records, "CA" + "3" * 32, keyed=["1", "48217#"])
+    assert records.get("CA" + "3" * 32).task == "order_status"     # what the bot learned stays

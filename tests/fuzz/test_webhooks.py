@@ -63,7 +63,9 @@ def errors() -> Iterator[Errors]:
 
 def snapshot(app: Flask) -> tuple[object, ...]:
     """Everything a webhook could write: sessions with versions, and the record tables' rows."""
-    engine = app.extensions["ivr"].records.engine
+    journal = app.extensions["ivr"].records
+    journal.flush()                                   # records this process still holds in memory
+    engine = journal.records.engine
     with engine.connect() as conn:
         sessions = conn.execute(sa.select(sessions_table.c.call_sid, sessions_table.c.version,
                                           sessions_table.c.state)).all()

@@ -120,8 +120,9 @@ def test_live_lists_calls_without_outcome_oldest_first(records: SqlCallRecords) 
 
 def test_callbacks_open_and_closed(records: SqlCallRecords) -> None:
     call(records, "CA1")
-    first = records.add_callback("CA1", "+15550100", "Caller Jane Doe.", "call me", T0)
-    second = records.add_callback("CA1", "+15550100", "again", "", T0 + timedelta(seconds=1))
+    records.add_callback("CA1", "+15550100", "Caller Jane Doe.", "call me", T0)
+    records.add_callback("CA1", "+15550100", "again", "", T0 + timedelta(seconds=1))
+    first, second = [c.id for c in records.callbacks()]
     records.close_callback(first)
     assert [c.id for c in records.callbacks()] == [second]
     both = records.callbacks(open_only=False)
