@@ -51,12 +51,30 @@ class BusinessData(Protocol):
 
     def customer_by_phone(self, phone: str) -> Customer | None:
         """The customer with this phone number, whatever its formatting."""
+        digits = phone_digits(phone)
+        if not digits:
+            return None  # "anonymous", "client:alice": no number to match
+        with self.engine.connect() as conn:
+            row = conn.execute(_CUSTOMER, {"digits": digits}).first()
+            if row is None:
+                return None
+            numbers = conn.execute(_ORDER_NUMBERS, {"phone": row.phone}).scalars().all()
+        return Customer(name=row.name, phone=row.phone, order_numbers=tuple(numbers))
 
     def order(self, number: str) -> Order | None:
         """One order by its number."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_ORDER, {"number": number.strip()}).first()
+        return order_from_row(row) if row is not None else None
 
     def recent_open_order(self, phone: str) -> Order | None:
-        """The caller's most recently placed order that is not delivered, cancelled or returned."""
+        """The caller's open order with the latest placed_on (ties: the higher number)."""
+        digits = phone_digits(phone)
+        if not digits:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(_RECENT_OPEN, {"digits": digits}).first()
+        return order_from_row(row) if row is not None else None
 
     def stores(self) -> tuple[Store, ...]:
         """Every store, in the operator's order."""
@@ -139,3 +157,19 @@ class SqlBusinessData:
                 .values(status="cancelled")
             )
         return self.order(number)
+
+
+# Built once and given their values at execution: every new call runs them, and building a
+# statement costs more CPU than SQLite takes to answer it.
+_CUSTOMER = sa.select(customers).where(customers.c.phone_digits == sa.bindparam("digits"))
+_ORDER_NUMBERS = (sa.select(orders.c.number).where(orders.c.customer_phone == sa.bindparam("phone"))
+                  .order_by(orders.c.placed_on, orders.c.number))
+_ORDER = sa.select(orders).where(orders.c.number == sa.bindparam("number"))
+_RECENT_OPEN = (
+    sa.select(orders)
+    .where(orders.c.customer_phone == sa.select(customers.c.phone)
+           .where(customers.c.phone_digits == sa.bindparam("digits")).scalar_subquery(),
+           orders.c.status.not_in(CLOSED_STATUSES))
+    .order_by(orders.c.placed_on.desc().nulls_last(), orders.c.number.desc())
+    .limit(1)
+)

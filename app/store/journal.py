@@ -15,6 +15,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -48,7 +49,6 @@ class RecordJournal:
         self._pid = os.getpid()
         self._lock = threading.Lock()          # guards _pending
         self._writing = threading.Lock()       # one batch at a time, in order
-        self._wake = threading.Event()
         self._pending: list[RecordWrite] = []
         self._thread: threading.Thread | None = None
         self._failing = False
@@ -131,7 +131,7 @@ class RecordJournal:
     def _run(self) -> None:
         pause = self.interval_s
         while True:
-            self._wake.wait(pause)
+            time.sleep(pause)
             try:
                 stored = self.flush()
             except Exception:  # noqa: BLE001 - the thread must outlive any surprise

@@ -46,7 +46,9 @@ def bad_form(exc: forms.BadRequest) -> tuple[Response, int]:
 @voice.get("/healthz")
 def healthz() -> Response:
     """Ready when the app is wired (models and data loaded in create_app)."""
-    return jsonify(status="ok", transport=services().settings.transport, asr=services().asr_name)
+    svc = services()
+    pending = getattr(svc.records, "pending", 0)      # writes this worker still holds in memory
+    return jsonify(status="ok", transport=svc.settings.transport, asr=svc.asr_name, records_pending=pending)
 
 
 @voice.post("/voice/incoming")

@@ -127,6 +127,16 @@ def test_turn_for_an_unknown_call_starts_it(twilio: TwilioClient) -> None:
 def test_healthz(app) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["status"] == "ok"
+    assert response.get_json()["records_pending"] == 0
+
+
+def test_healthz_counts_the_call_records_a_worker_still_holds(twilio: TwilioClient, app) -> None:
+    journal = app.extensions["ivr"].records
+    journal.interval_s = 60                                       # its thread (started by the first write) waits
+    twilio.post("/voice/incoming", CALL)
+    assert app.test_client().get("/healthz").get_json()["records_pending"] >= 1
+    journal.flush()
+    assert app.test_client().get("/healthz").get_json()["records_pending"] == 0
 
 
 def test_storage_outage_mid_call_hands_over_instead_of_failing(twilio: TwilioClient, app) -> None:
