@@ -1,7 +1,6 @@
 """The engine: loads a call's state, steps the flow, performs lookups, saves, and reports."""
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,7 +98,7 @@ class Engine:
         """A call arrived; a repeated start of a known call re-asks instead of restarting."""
         existing = self.state(call_sid)
         if existing is not None and not existing.ended:
-            return self._render(existing, replay(copy.deepcopy(existing)))
+            return self._render(existing, replay(existing.copy()))
         # Started from what was just read (nothing, or an ended call whose CallSid came again).
         fresh = CallState(call_sid=call_sid, version=existing.version if existing else 0)
         return self.handle(call_sid, self._call_started(call_sid, caller, called), loaded=fresh)
@@ -117,6 +116,10 @@ class Engine:
         state = self.state(call_sid)
         if state is None:
             return None
+        if state.node == "ended":
+            # The bot already said goodbye: the status callback that follows changes nothing
+            # (the flow would return the same state), so nothing is written.
+            return Reply([], state)
         return self.handle(call_sid, CallerHungUp(), loaded=state)
 
     def expects_number(self, call_sid: str) -> bool:

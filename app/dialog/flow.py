@@ -1,7 +1,6 @@
 """The call flow: step(state, event) -> (state, actions). Decides; never performs."""
 from __future__ import annotations
 
-import copy
 from datetime import date
 
 from app.dialog import orders, summary, survey
@@ -22,7 +21,7 @@ MAX_WORDS_KEPT = 6
 
 def step(state: CallState, event: Event) -> Result:
     """Advance one call by one event; returns the new state and what to do."""
-    s, actions = _dispatch(copy.deepcopy(state), event)
+    s, actions = _dispatch(state.copy(), event)
     remember_says(s, actions)
     return s, actions
 

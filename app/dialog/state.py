@@ -46,6 +46,10 @@ class CallState:
         # every webhook; the fields hold only JSON values, so the copy buys nothing.
         return json.dumps(vars(self), separators=(",", ":"))
 
+    def copy(self) -> "CallState":
+        """A deep copy (through JSON: several times cheaper than copy.deepcopy on this record)."""
+        return CallState.from_json(self.to_json())
+
     @classmethod
     def from_json(cls, text: str) -> "CallState":
         """Parse what to_json wrote; unknown keys (from a newer version) are ignored."""
