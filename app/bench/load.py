@@ -1,12 +1,12 @@
 """The load generator: worker processes, each one keep-alive connection playing whole calls.
 
 Processes, not threads: the GIL would make a threaded Python client the bottleneck long before
-the server is. http.client, not requests: per request it costs a fraction of requests' CPU on
-a machine where the client shares the two cores with the server it measures.
+the server is. A bare keep-alive socket (app.bench.wire), not requests or http.client: the
+client shares the two cores with the server it measures, and every microsecond it spends is
+taken from the server.
 """
 from __future__ import annotations
 
-import http.client
 import multiprocessing
 import time
 from array import array
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from app.bench.traffic import ANSWER_MARK, ANSWER_TURN, Webhook, call_sid, signed_call
+from app.bench.wire import KeepAlive
 from app.telephony.security import SignatureChecker
 
 TIMEOUT_S = 10.0
@@ -80,20 +81,20 @@ def play_calls(plan: Plan, worker: int) -> Tally:
     return tally
 
 
-def _play_one(conn: http.client.HTTPConnection, plan: Plan, hooks: list[Webhook], base_path: str,
-              tally: Tally) -> http.client.HTTPConnection:
+def _play_one(conn: KeepAlive, plan: Plan, hooks: list[Webhook], base_path: str, tally: Tally) -> KeepAlive:
     """Send one call's webhooks in order; counted only when the call began in the window."""
     counted = time.time() >= plan.start_at
-    for turn, hook in enumerate(hooks):
+    requests = [_request(conn, base_path + hook.path, hook) for hook in hooks]
+    for turn, request in enumerate(requests):
         began = time.perf_counter()
         try:
-            status, body = _post(conn, base_path + hook.path, hook)
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+            status, body = conn.post(request)
+        except (OSError, ValueError) as exc:
+            conn.close()                # the rest of this call is lost; the next one reconnects
             if counted:
                 kind = type(exc).__name__
                 tally.failures[kind] = tally.failures.get(kind, 0) + 1
-            return _connect(plan.url)   # the rest of this call is lost; start the next one afresh
+            return conn
         if counted:
             tally.latencies_ms.append((time.perf_counter() - began) * 1000)
             tally.statuses[status] = tally.statuses.get(status, 0) + 1
@@ -102,14 +103,9 @@ def _play_one(conn: http.client.HTTPConnection, plan: Plan, hooks: list[Webhook]
     return conn
 
 
-def _post(conn: http.client.HTTPConnection, path: str, hook: Webhook) -> tuple[int, bytes]:
-    conn.request("POST", path, hook.body, {**HEADERS, "X-Twilio-Signature": hook.signature})
-    response = conn.getresponse()
-    return response.status, response.read()
+def _request(conn: KeepAlive, path: str, hook: Webhook) -> bytes:
+    return conn.request_bytes(path, hook.body, {**HEADERS, "X-Twilio-Signature": hook.signature})
 
 
-def _connect(url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(url)
-    if parts.scheme != "http":
-        raise ValueError(f"the bench talks plain http to a local server, got {url!r}")
-    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=TIMEOUT_S)
+def _connect(url: str) -> KeepAlive:
+    return KeepAlive(url, TIMEOUT_S)
