@@ -143,6 +143,7 @@ def test_after_fuzzing_the_protected_call_goes_on_to_its_answer(app, twilio) -> 
     assert "Goodbye" in twilio.post("/voice/gather", {"CallSid": PROTECTED, "Digits": "2"}).text
     assert twilio.post("/voice/status", {"CallSid": PROTECTED, "CallStatus": "completed"}).status_code == 204
     after = engine.state(PROTECTED)
-    assert after.version == before.version + 3 and after.outcome == "resolved"
+    # Two steps: the status callback after the goodbye has nothing to change.
+    assert after.version == before.version + 2 and after.outcome == "resolved"
     assert CallState.from_json(after.to_json()) == after
     assert app.extensions["ivr"].records.get(PROTECTED).outcome == "resolved"
