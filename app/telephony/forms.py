@@ -7,6 +7,9 @@ from typing import Mapping
 
 _SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,64}$")
 _DIGITS = re.compile(r"^[0-9*#]{1,32}$")
+# Characters XML 1.0 cannot carry: a caller id holding one would break every TwiML document that
+# names the caller (the whisper summary, the media stream's parameters).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 class BadRequest(ValueError):
@@ -21,7 +24,7 @@ def _call_sid(form: Mapping[str, str]) -> str:
 
 
 def _phone(form: Mapping[str, str], key: str) -> str:
-    return (form.get(key) or "").strip()[:64]
+    return _NOT_XML.sub("", form.get(key) or "").strip()[:64]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Signed Twilio webhooks in, exact TwiML out; unsigned, forged and malformed requests refused."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from app import create_app
@@ -163,3 +165,11 @@ def test_business_database_outage_still_greets_then_hands_over(twilio: TwilioCli
     twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"})
     answer = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "48217"}).get_data(as_text=True)
     assert "technical problem" in answer and "<Dial" in answer
+
+
+def test_a_caller_id_with_characters_xml_cannot_carry_still_gets_well_formed_twiml(twilio: TwilioClient) -> None:
+    """Found by the fuzzer: a From holding a control character broke the whisper's XML."""
+    twilio.post("/voice/incoming", {**CALL, "From": "+1555\x0b0123\x00"})
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
+    whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
+    assert "Caller +1 5 5 5 0 1 2 3, not a known customer." in ET.fromstring(whisper.data).find("Gather/Say").text
