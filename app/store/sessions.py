@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 import sqlalchemy as sa
 
 from app.dialog.state import CallState
-from app.store.database import ensure_tables, make_engine, metadata, writing
+from app.store.database import DriverStatement, ensure_tables, make_engine, metadata
 
 if TYPE_CHECKING:
     import redis
@@ -115,12 +115,14 @@ class SqlSessions:
         self.engine = engine
         self._clock = clock
         ensure_tables(engine, [sessions_table])
+        self._load, self._update, self._insert_row = (DriverStatement(statement, engine)
+                                                      for statement in (_LOAD, _UPDATE, _INSERT))
+        self._duplicate = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
     def load(self, call_sid: str) -> CallState | None:
         """The call's last saved state, or None."""
-        with self.engine.connect() as conn:
-            text = conn.execute(_LOAD, {"sid": call_sid}).scalar()
-        return CallState.from_json(text) if text is not None else None
+        row = self._load.first({"sid": call_sid})
+        return CallState.from_json(str(row[0])) if row is not None else None
 
     def save(self, state: CallState) -> None:
         """UPDATE ... WHERE version = v - 1; if no row matched, INSERT; a duplicate key means stale."""
@@ -131,9 +133,8 @@ class SqlSessions:
             # worker created it, so INSERT at once instead of an UPDATE that finds nothing.
             self._insert(state, values)
             return
-        with writing(self.engine) as conn:
-            updated = conn.execute(_UPDATE, {"sid": state.call_sid, "previous": state.version - 1,
-                                           **{f"new_{k}": v for k, v in values.items()}}).rowcount
+        updated = self._update.write({"sid": state.call_sid, "previous": state.version - 1,
+                                      **{f"new_{k}": v for k, v in values.items()}})
         if updated == 1:
             return
         self._insert(state, values)
@@ -141,9 +142,8 @@ class SqlSessions:
     def _insert(self, state: CallState, values: dict[str, object]) -> None:
         # Its own transaction: on PostgreSQL a failed INSERT poisons the transaction it runs in.
         try:
-            with writing(self.engine) as conn:
-                conn.execute(_INSERT, {"call_sid": state.call_sid, **values})
-        except sa.exc.IntegrityError:
+            self._insert_row.write({"call_sid": state.call_sid, **values})
+        except self._duplicate:
             raise _stale(state) from None
 
     def delete(self, call_sid: str) -> None:
