@@ -1,4 +1,4 @@
-"""The load generator: worker processes, each one keep-alive connection playing whole calls.
+"""The load generator: worker processes playing whole calls, each call on its own keep-alive connection.
 
 Processes, not threads: the GIL would make a threaded Python client the bottleneck long before
 the server is. A bare keep-alive socket (app.bench.wire), not requests or http.client: the
@@ -70,7 +70,7 @@ def run_workers(plan: Plan, concurrency: int) -> Tally:
 
 
 def play_calls(plan: Plan, worker: int) -> Tally:
-    """One worker: whole calls back to back on one keep-alive connection until the stop time."""
+    """One worker: whole calls back to back until the stop time."""
     conn, tally = _connect(plan.url), Tally()
     calls = prepared_calls(plan, worker, conn)
     cpu_start = time.process_time()
@@ -116,6 +116,10 @@ def _play_one(conn: KeepAlive, plan: Plan, requests: list[bytes], tally: Tally) 
             tally.statuses[status] = tally.statuses.get(status, 0) + 1
             tally.answered += turn == ANSWER_TURN - 1 and ANSWER_MARK in body
     tally.calls += counted
+    # A new connection for the next call, as Twilio's own connections come and go: one kept for
+    # the whole run stays with the worker that accepted it, and the run then measures how the
+    # kernel happened to spread a few connections over the workers, not the server.
+    conn.close()
     return conn
 
 
