@@ -125,24 +125,18 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     # most of a webhook's time (docs/benchmarks.md). An autocommit statement holds the lock only
     # inside SQLite's C code, and the WriteGate queues writers before they reach it. So callers
     # write statements that are each complete on their own (a compare-and-set UPDATE, an INSERT).
-    gate = _GATES.get(engine)
-    if gate is None:
+    if engine not in _GATES:
         with engine.begin() as conn:
             yield conn
         return
-    with gate.held(), engine.connect() as conn:
+    with write_turn(engine), engine.connect() as conn:
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager
 def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One transaction for several writes (a batch): on SQLite, one writer at a time."""
-    gate = _GATES.get(engine)
-    if gate is None:
-        with engine.begin() as conn:
-            yield conn
-        return
-    with gate.held(), engine.begin() as conn:
+    with write_turn(engine), engine.begin() as conn:
         yield conn
 
 
