@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,8 +24,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+import requests
+
+from tests.conftest import ROOT
 
 START_TIMEOUT_S = 30.0
+GUNICORN_START_S = 90.0      # the stream transport loads the speech model before it answers
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -44,16 +50,39 @@ def _wait_until(check: Callable[[], bool], what: str, proc: subprocess.Popen, lo
         raise
 
 
-def _poll(check: Callable[[], bool], what: str, proc: subprocess.Popen, log: Path) -> None:
+def _poll(check: Callable[[], bool], what: str, proc: subprocess.Popen, log: Path,
+          timeout_s: float = START_TIMEOUT_S) -> None:
     """Poll `check` until it holds; fail with the server's log when it dies or times out."""
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"{what} exited with status {proc.returncode}:\n{log.read_text(errors='replace')}")
+            pytest.fail(f"{what} exited with status {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
         if check():
             return
         time.sleep(0.05)
-    pytest.fail(f"{what} did not start within {START_TIMEOUT_S:.0f} s:\n{log.read_text(errors='replace')}")
+    pytest.fail(f"{what} was not ready within {timeout_s:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def spawn_gunicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The Procfile's server (gunicorn with app/gunicorn_conf.py) on a loopback port, output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen([str(BIN / "gunicorn"), "--config", "app/gunicorn_conf.py", "--bind",
+                                 f"127.0.0.1:{port}", "app.wsgi:app"], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def answers_healthz(url: str) -> bool:
+    """True when the server at `url` answers GET /healthz with 200."""
+    try:
+        return requests.get(url + "/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, also: Callable[[], bool] = lambda: True,
+                 timeout_s: float = GUNICORN_START_S) -> None:
+    """Wait until /healthz answers (and `also` holds); fail with the server's log if it never does."""
+    _poll(lambda: answers_healthz(url) and also(), "gunicorn", proc, log, timeout_s)
 
 
 def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:

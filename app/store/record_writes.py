@@ -66,7 +66,7 @@ def write_batch(conn: sa.Connection, writes: Sequence[RecordWrite]) -> None:
     replies = [w for w in writes if isinstance(w, ReplyWrite)]
     # Rows sorted by CallSid: two workers' batches then lock PostgreSQL rows in the same order.
     for statement, rows in ((statements.start, starts), (statements.reply, sorted(_call_rows(replies), key=_by_sid)),
-                            (turns.insert(), [_turn_row(w) for w in replies if w.turn is not None]),
+                            (turns.insert(), [turn_row(w.call_sid, w.turn) for w in replies if w.turn is not None]),
                             (callbacks.insert(), [_callback_row(w) for w in writes if isinstance(w, CallbackWrite)])):
         if rows:
             conn.execute(statement, rows)
@@ -80,9 +80,9 @@ def _start_row(write: CallStart) -> dict[str, Any]:
     return {"call_sid": write.call_sid, "started_at": naive(write.at), "caller": write.caller, "lang": write.lang}
 
 
-def _turn_row(write: ReplyWrite) -> dict[str, Any]:
-    assert write.turn is not None
-    return {**asdict(write.turn), "call_sid": write.call_sid, "at": naive(write.turn.at)}
+def turn_row(call_sid: str, turn: TurnRecord) -> dict[str, Any]:
+    """A turn as a row of the turns table."""
+    return {**asdict(turn), "call_sid": call_sid, "at": naive(turn.at)}
 
 
 def _callback_row(write: CallbackWrite) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Callable, Protocol
 import sqlalchemy as sa
 
 from app.store.database import ensure_tables, transaction, writing
-from app.store.record_writes import CallbackWrite, CallStart, RecordWrite, ReplyWrite, naive as _naive, write_batch
+from app.store.record_writes import (CallbackWrite, CallStart, RecordWrite, ReplyWrite, naive as _naive,
+                                     turn_row, write_batch)
 from app.store.records_schema import (  # noqa: F401 - re-exported: the records' public names
     KEYPAD, MESSAGE, NO_INPUT, NO_MATCH, OUTCOMES, RECORD_TABLES, CallbackRequest, CallRecord, CallUpdate,
     TurnRecord, callbacks, calls, turns)
@@ -78,8 +79,7 @@ class SqlCallRecords:
     def add_turn(self, call_sid: str, turn: TurnRecord) -> None:
         """Append one turn to the call's transcript."""
         with writing(self.engine) as conn:
-            conn.execute(turns.insert(), [{**{f: getattr(turn, f) for f in _TURN_FIELDS},
-                                           "call_sid": call_sid, "at": _naive(turn.at)}])
+            conn.execute(turns.insert(), [turn_row(call_sid, turn)])
 
     def update_call(self, call_sid: str, update: CallUpdate, at: datetime) -> None:
         """Store the call's progress; ended_at is set when an outcome first appears, cleared if it goes."""

@@ -5,13 +5,11 @@ import itertools
 import json
 import os
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 from click.testing import CliRunner
 
 from app.bench.caller import Target
@@ -21,9 +19,8 @@ from app.bench.turns import CallTally, next_move, utterance
 from app.cli import main
 from app.speech.audio import silence_ulaw
 from app.speech.tts import caller_audio
-from tests.faults.servers import BIN
 from tests.conftest import ROOT
-from tests.servers import _stop, free_port
+from tests.servers import BIN, _stop, free_port, spawn_gunicorn, wait_healthy
 
 TOKEN = "calls-bench-token"
 
@@ -50,27 +47,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamServer]:
     subprocess.run([str(BIN / "ivr"), "seed", "--database-url", database], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     log = tmp / "gunicorn.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", "app/gunicorn_conf.py", "--bind",
-                                 f"127.0.0.1:{port}", "app.wsgi:app"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
-    running = StreamServer(f"http://127.0.0.1:{port}", api_port, proc, log)
+    running = StreamServer(f"http://127.0.0.1:{port}", api_port, spawn_gunicorn(port, env, log), log)
     try:
-        _wait_ready(running)
+        wait_healthy(running.url, running.proc, log)
         yield running
     finally:
-        _stop(proc)
-
-
-def _wait_ready(server: StreamServer) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.proc.poll() is None:
-        try:
-            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not start:\n{server.log.read_text(errors='replace')[-3000:]}")
+        _stop(running.proc)
 
 
 def test_two_real_time_calls_are_measured_end_to_end(server: StreamServer, tmp_path: Path,

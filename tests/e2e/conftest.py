@@ -3,22 +3,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
 from app.config import Settings
 from app.sim.twilio_api import FakeTwilioApi, serve_fake_api
-from tests.servers import free_port
+from tests.conftest import ROOT
+from tests.servers import BIN, free_port, spawn_gunicorn, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-auth-token"
-BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -30,7 +26,6 @@ class LiveServer:
     log: Path
     api: FakeTwilioApi          # the server's TWILIO_API_BASE: held for the whole module
 
-
 def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
     return {
         "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp),
@@ -39,21 +34,6 @@ def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
         "IVR_DATA_DIR": str(tmp / "var"), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
         "IVR_ASR": "pocketsphinx", "IVR_TRANSPORT": "stream",
     }
-
-
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"the server did not become ready:\n{log.read_text()[-3000:]}")
-
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -64,13 +44,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     env = _env(tmp, port, api_port)
     subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", "app/gunicorn_conf.py", "--bind",
-                                 f"127.0.0.1:{port}", "app.wsgi:app"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+    proc = spawn_gunicorn(port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc, log)
+        wait_healthy(url, proc, log)
         settings = Settings(twilio_auth_token=TOKEN, public_url=url, twilio_api_base=env["TWILIO_API_BASE"],
                             data_dir=tmp / "sim", asr="pocketsphinx")
         yield LiveServer(url, settings, log, api)

@@ -5,7 +5,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +14,10 @@ import requests
 from app.bench.procstat import with_children
 from app.telephony.security import SignatureChecker
 from tests.conftest import ROOT
-from tests.servers import (PostgresServer, RedisServer, _postgres_answers, _redis_pings, _server_user,
-                           _stop, free_port, postgres_bin)
+from tests.servers import (BIN, PostgresServer, RedisServer, _postgres_answers, _redis_pings, _server_user,
+                           _stop, free_port, postgres_bin, spawn_gunicorn, wait_healthy)
 
 TOKEN = "fault-test-token"
-BIN = Path(sys.executable).parent
 WAIT_S = 30.0
 
 
@@ -45,20 +43,13 @@ class Gunicorn:
         """SIGKILL these workers and wait until the master has replaced them and serves again."""
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            now = self.workers()
-            if len(now) == 2 and not set(now) & set(pids) and _healthy(self.url):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"workers were not replaced:\n{self.log.read_text(errors='replace')[-3000:]}")
+        wait_healthy(self.url, self.proc, self.log, also=lambda: self.replaced(pids), timeout_s=WAIT_S)
 
+    def replaced(self, gone: list[int]) -> bool:
+        """Two workers again, none of them one of `gone`."""
+        now = self.workers()
+        return len(now) == 2 and not set(now) & set(gone)
 
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def start_gunicorn(workdir: Path, database_url: str) -> Gunicorn:
@@ -71,17 +62,12 @@ def start_gunicorn(workdir: Path, database_url: str) -> Gunicorn:
     subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     log = workdir / "gunicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "--config", "app/gunicorn_conf.py", "--bind",
-                                 f"127.0.0.1:{port}", "app.wsgi:app"], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    server = Gunicorn(proc, url, log)
-    deadline = time.monotonic() + WAIT_S
-    while not (_healthy(url) and len(server.workers()) == 2):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_gunicorn(server)
-            raise AssertionError(f"gunicorn did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.1)
+    server = Gunicorn(spawn_gunicorn(port, env, log), url, log)
+    try:
+        wait_healthy(url, server.proc, log, also=lambda: len(server.workers()) == 2, timeout_s=WAIT_S)
+    except BaseException:
+        stop_gunicorn(server)
+        raise
     return server
 
 

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,8 @@ from app.sim.local import local_driver
 from app.sim.runner import run_script
 from tests.callrun import demo_settings, script
 from tests.conftest import ROOT, TODAY
-from tests.servers import free_port
+from tests.servers import free_port, spawn_gunicorn, wait_healthy
+from app.bench.procstat import with_children
 from app.telephony.security import SignatureChecker
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -139,16 +139,15 @@ def test_gunicorn_workers_report_together_even_after_a_worker_dies(tmp_path: Pat
     env = {**os.environ, "TWILIO_AUTH_TOKEN": token, "PUBLIC_URL": f"http://127.0.0.1:{port}",
            "DATABASE_URL": settings.database_url, "IVR_TRANSPORT": "keypad",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"), "WEB_CONCURRENCY": "2"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "app/gunicorn_conf.py",
-                             "--bind", f"127.0.0.1:{port}", "app.wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "gunicorn.log"
+    proc = spawn_gunicorn(port, env, log)
     base, signer = f"http://127.0.0.1:{port}", SignatureChecker(token, f"http://127.0.0.1:{port}")
     try:
-        _wait_ready(base, proc)
+        wait_healthy(base, proc, log, timeout_s=60)
         _transfer_calls(base, signer, "CAa", 4)
-        for pid in _workers(proc.pid):       # every worker that served them dies; new ones take over
+        for pid in with_children(proc.pid)[1:]:   # every worker that served them dies; new ones take over
             os.kill(pid, signal.SIGTERM)
-        _wait_respawned(proc.pid, base)
+        wait_healthy(base, proc, log, also=lambda: len(with_children(proc.pid)) == 3, timeout_s=60)
         _transfer_calls(base, signer, "CAb", 3)
         s = scrape(requests.get(base + "/metrics", timeout=10).text)
         assert value(s, "ivr_calls_started_total") == 7
@@ -165,43 +164,3 @@ def _transfer_calls(base: str, signer: SignatureChecker, prefix: str, count: int
             response = requests.post(base + path, data=form, timeout=10,
                                      headers={"X-Twilio-Signature": signer.sign(path, form)})
             assert response.status_code == 200, response.text
-
-
-def _wait_ready(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "gunicorn exited"
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail("gunicorn did not answer /healthz within 60 s")
-
-
-def _workers(master: int) -> list[int]:
-    """PIDs of the gunicorn master's worker processes."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                found.append(int(entry.name))
-    return found
-
-
-def _wait_respawned(master: int, base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if len(_workers(master)) == 2:
-            try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-        time.sleep(0.2)
-    pytest.fail("gunicorn did not bring its workers back within 60 s")
