@@ -51,30 +51,12 @@ class BusinessData(Protocol):
 
     def customer_by_phone(self, phone: str) -> Customer | None:
         """The customer with this phone number, whatever its formatting."""
-        digits = phone_digits(phone)
-        if not digits:
-            return None  # "anonymous", "client:alice": no number to match
-        with self.engine.connect() as conn:
-            row = conn.execute(_CUSTOMER, {"digits": digits}).first()
-            if row is None:
-                return None
-            numbers = conn.execute(_ORDER_NUMBERS, {"phone": row.phone}).scalars().all()
-        return Customer(name=row.name, phone=row.phone, order_numbers=tuple(numbers))
 
     def order(self, number: str) -> Order | None:
         """One order by its number."""
-        with self.engine.connect() as conn:
-            row = conn.execute(_ORDER, {"number": number.strip()}).first()
-        return order_from_row(row) if row is not None else None
 
     def recent_open_order(self, phone: str) -> Order | None:
         """The caller's open order with the latest placed_on (ties: the higher number)."""
-        digits = phone_digits(phone)
-        if not digits:
-            return None
-        with self.engine.connect() as conn:
-            row = conn.execute(_RECENT_OPEN, {"digits": digits}).first()
-        return order_from_row(row) if row is not None else None
 
     def stores(self) -> tuple[Store, ...]:
         """Every store, in the operator's order."""
@@ -106,35 +88,25 @@ class SqlBusinessData:
         if not digits:
             return None  # "anonymous", "client:alice": no number to match
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(customers).where(customers.c.phone_digits == digits)).first()
+            row = conn.execute(_CUSTOMER, {"digits": digits}).first()
             if row is None:
                 return None
-            numbers = conn.execute(
-                sa.select(orders.c.number)
-                .where(orders.c.customer_phone == row.phone)
-                .order_by(orders.c.placed_on, orders.c.number)
-            ).scalars().all()
+            numbers = conn.execute(_ORDER_NUMBERS, {"phone": row.phone}).scalars().all()
         return Customer(name=row.name, phone=row.phone, order_numbers=tuple(numbers))
 
     def order(self, number: str) -> Order | None:
         """One order by its number."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(orders).where(orders.c.number == number.strip())).first()
+            row = conn.execute(_ORDER, {"number": number.strip()}).first()
         return order_from_row(row) if row is not None else None
 
     def recent_open_order(self, phone: str) -> Order | None:
         """The caller's open order with the latest placed_on (ties: the higher number)."""
-        customer = self.customer_by_phone(phone)
-        if customer is None:
+        digits = phone_digits(phone)
+        if not digits:
             return None
-        query = (
-            sa.select(orders)
-            .where(orders.c.customer_phone == customer.phone, orders.c.status.not_in(CLOSED_STATUSES))
-            .order_by(orders.c.placed_on.desc().nulls_last(), orders.c.number.desc())
-            .limit(1)
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_RECENT_OPEN, {"digits": digits}).first()
         return order_from_row(row) if row is not None else None
 
     def stores(self) -> tuple[Store, ...]:
