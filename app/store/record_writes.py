@@ -10,7 +10,7 @@ so the reply of a later webhook may reach the database before the start of the c
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -82,7 +82,8 @@ def _start_row(write: CallStart) -> dict[str, Any]:
 
 def turn_row(call_sid: str, turn: TurnRecord) -> dict[str, Any]:
     """A turn as a row of the turns table."""
-    return {**asdict(turn), "call_sid": call_sid, "at": naive(turn.at)}
+    # vars(), not asdict(): the records are flat, and asdict deep-copies every value.
+    return {**vars(turn), "call_sid": call_sid, "at": naive(turn.at)}
 
 
 def _callback_row(write: CallbackWrite) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def _call_rows(replies: Sequence[ReplyWrite]) -> list[dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     for write in replies:
         at = naive(write.at)
-        row = {**asdict(write.update), "call_sid": write.call_sid, "lang": write.lang, "caller": "",
+        row = {**vars(write.update), "call_sid": write.call_sid, "lang": write.lang, "caller": "",
                "started_at": at, "updated_at": at, "ended_at": at if write.update.outcome else None}
         before = latest.get(write.call_sid)
         if before is not None:
