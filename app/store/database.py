@@ -6,9 +6,9 @@ import importlib
 import os
 import threading
 import weakref
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -29,22 +29,32 @@ class WriteGate:
 
     def __init__(self, lock_path: Path | None) -> None:
         self._path = lock_path          # None: an in-memory database, one process
+        self.on_file = lock_path is not None
         self._lock = threading.Lock()
         self._fd, self._pid = -1, 0
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the gate for one write."""
-        with self._lock:
+    # A plain context manager rather than @contextmanager: it runs around every webhook's
+    # write, and a generator-based one costs several times more.
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
             fd = self._file()
-            if fd < 0:
-                yield
-                return
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            if fd >= 0:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._fd >= 0:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def held(self) -> "WriteGate":
+        """Hold the gate for one write (`with gate.held(): ...`)."""
+        return self
 
     def __del__(self) -> None:
         if self._fd >= 0 and self._pid == os.getpid():
@@ -140,29 +150,57 @@ def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
-@contextmanager
-def write_turn(engine: sa.Engine) -> Iterator[None]:
+_NO_GATE = nullcontext()
+
+
+def write_turn(engine: sa.Engine) -> AbstractContextManager[None]:
     """Hold SQLite's write gate (nothing for other databases) around a write made another way."""
+    return _GATES.get(engine) or _NO_GATE
+
+
+class ThreadConnections:
+    """One DBAPI connection per thread for an SQLite file, taken from the engine and kept.
+
+    Every webhook reads and writes its session: checking a connection out of SQLAlchemy's pool
+    and back (events, reset, bookkeeping) cost about as much CPU as SQLite's own work, and a
+    pool shared by 32 threads hands each one a different connection and a cold page cache.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+
+    def get(self) -> Any:
+        """This thread's connection (a new one after a fork: connections never cross processes)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            fairy = self.engine.raw_connection()      # made by the engine: its PRAGMAs applied
+            local.conn = fairy.dbapi_connection
+            fairy.detach()                            # the pool forgets it and keeps its slot free
+            local.pid = os.getpid()
+        return local.conn
+
+
+def thread_connections(engine: sa.Engine) -> ThreadConnections | None:
+    """Per-thread connections for an SQLite file; None for other databases (their pool stays)."""
     gate = _GATES.get(engine)
-    if gate is None:
-        yield
-        return
-    with gate.held():
-        yield
+    return ThreadConnections(engine) if gate is not None and gate.on_file else None
 
 
 class DriverStatement:
-    """A Core statement compiled once for the engine's driver, run on a pooled DBAPI connection.
+    """A Core statement compiled once for the engine's driver, run on a DBAPI connection.
 
     For the two statements every webhook runs (session read and compare-and-set): going through
     SQLAlchemy's Connection costs more CPU per statement than SQLite takes to answer it.
     """
 
-    def __init__(self, statement: sa.Executable, engine: sa.Engine) -> None:
+    def __init__(self, statement: sa.Executable, engine: sa.Engine,
+                 own: ThreadConnections | None = None) -> None:
         compiled = statement.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
         self.engine = engine
         self.sql = str(compiled)
         self._names = compiled.positiontup          # bind names in order (qmark, format); else None
+        self._own = own
 
     def params(self, values: dict[str, object]) -> tuple[object, ...] | dict[str, object]:
         """The values as the driver's paramstyle wants them."""
@@ -170,6 +208,14 @@ class DriverStatement:
 
     def first(self, values: dict[str, object]) -> tuple[object, ...] | None:
         """Run a query; its first row."""
+        if self._own is not None:
+            # Outside a transaction (sqlite3 begins one only before a write), so it sees the
+            # latest commit; read to the end and closed, so no read snapshot stays open on a
+            # connection that is kept (it would hold back the WAL checkpoint).
+            cursor = self._own.get().execute(self.sql, self.params(values))
+            rows = cursor.fetchall()
+            cursor.close()
+            return rows[0] if rows else None
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
@@ -181,14 +227,23 @@ class DriverStatement:
     def write(self, values: dict[str, object]) -> int:
         """Run a write and commit it (under the SQLite write gate); the rows it changed."""
         with write_turn(self.engine):
+            if self._own is not None:
+                return self._commit(self._own.get(), values)
             conn = self.engine.raw_connection()
             try:
-                cursor = conn.cursor()
-                cursor.execute(self.sql, self.params(values))
-                conn.commit()
-                return int(cursor.rowcount)
+                return self._commit(conn, values)
             finally:
                 conn.close()
+
+    def _commit(self, conn: Any, values: dict[str, object]) -> int:
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self.sql, self.params(values))
+            conn.commit()
+            return int(cursor.rowcount)
+        except BaseException:
+            conn.rollback()                           # never leave a kept connection mid-transaction
+            raise
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 import sqlalchemy as sa
 
 from app.dialog.state import CallState
-from app.store.database import DriverStatement, ensure_tables, make_engine, metadata
+from app.store.database import DriverStatement, ensure_tables, make_engine, metadata, thread_connections
 
 if TYPE_CHECKING:
     import redis
@@ -115,7 +115,8 @@ class SqlSessions:
         self.engine = engine
         self._clock = clock
         ensure_tables(engine, [sessions_table])
-        self._load, self._update, self._insert_row = (DriverStatement(statement, engine)
+        own = thread_connections(engine)
+        self._load, self._update, self._insert_row = (DriverStatement(statement, engine, own)
                                                       for statement in (_LOAD, _UPDATE, _INSERT))
         self._duplicate = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
