@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 # Without a Twilio account, live-call updates go to the simulator's stand-in REST API here.
 SIM_API_PORT ?= 8099
-DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver
+# gcc builds gunicorn's C HTTP parser (gunicorn_h1c ships as source only).
+DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver gcc
 STAMP  := $(VENV)/.installed
 
 .PHONY: install deb run test fuzz seed clean
