@@ -1,7 +1,7 @@
 """CallState: everything the flow remembers about one call, as a serializable record."""
 from __future__ import annotations
 
-import json
+import orjson
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -43,17 +43,18 @@ class CallState:
     def to_json(self) -> str:
         """Serialize for the session store."""
         # vars(), not asdict(): asdict deep-copies every list and dict first, and this runs on
-        # every webhook; the fields hold only JSON values, so the copy buys nothing.
-        return json.dumps(vars(self), separators=(",", ":"))
+        # every webhook; the fields hold only JSON values, so the copy buys nothing. orjson: the
+        # state is encoded, decoded and copied on every turn, 3-6 times faster than json's.
+        return orjson.dumps(vars(self)).decode()
 
     def copy(self) -> "CallState":
         """A deep copy (through JSON: several times cheaper than copy.deepcopy on this record)."""
-        return CallState.from_json(self.to_json())
+        return CallState(**orjson.loads(orjson.dumps(vars(self))))
 
     @classmethod
     def from_json(cls, text: str) -> "CallState":
         """Parse what to_json wrote; unknown keys (from a newer version) are ignored."""
-        raw = json.loads(text)
+        raw = orjson.loads(text)
         return cls(**{k: v for k, v in raw.items() if k in _FIELD_NAMES})
 
     @property
