@@ -88,11 +88,11 @@ class SqlBusinessData:
         if not digits:
             return None  # "anonymous", "client:alice": no number to match
         with self.engine.connect() as conn:
-            row = conn.execute(_CUSTOMER, {"digits": digits}).first()
-            if row is None:
-                return None
-            numbers = conn.execute(_ORDER_NUMBERS, {"phone": row.phone}).scalars().all()
-        return Customer(name=row.name, phone=row.phone, order_numbers=tuple(numbers))
+            rows = conn.execute(_CUSTOMER, {"digits": digits}).all()
+        if not rows:
+            return None
+        numbers = tuple(row.number for row in rows if row.number is not None)
+        return Customer(name=rows[0].name, phone=rows[0].phone, order_numbers=numbers)
 
     def order(self, number: str) -> Order | None:
         """One order by its number."""
@@ -133,9 +133,11 @@ class SqlBusinessData:
 
 # Built once and given their values at execution: every new call runs them, and building a
 # statement costs more CPU than SQLite takes to answer it.
-_CUSTOMER = sa.select(customers).where(customers.c.phone_digits == sa.bindparam("digits"))
-_ORDER_NUMBERS = (sa.select(orders.c.number).where(orders.c.customer_phone == sa.bindparam("phone"))
-                  .order_by(orders.c.placed_on, orders.c.number))
+# The customer and their order numbers in one query: a row per order, or one with no number.
+_CUSTOMER = (sa.select(customers.c.name, customers.c.phone, orders.c.number)
+             .select_from(customers.outerjoin(orders, orders.c.customer_phone == customers.c.phone))
+             .where(customers.c.phone_digits == sa.bindparam("digits"))
+             .order_by(orders.c.placed_on, orders.c.number))
 _ORDER = sa.select(orders).where(orders.c.number == sa.bindparam("number"))
 _RECENT_OPEN = (
     sa.select(orders)

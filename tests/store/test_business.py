@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.dialog.business import Customer, Order, Store
-from app.store.business import BusinessData, SqlBusinessData
+from app.store.business import BusinessData, SqlBusinessData, customers
 from tests.store.conftest import TODAY
 
 HOURS = (("Monday to Saturday", "9 am to 8 pm"), ("Sunday", "10 am to 6 pm"))
@@ -33,6 +33,13 @@ def test_jane_is_found_whatever_the_formatting(data: SqlBusinessData, phone: str
     jane = data.customer_by_phone(phone)
     assert jane == Customer(name="Jane Doe", phone="+15550100", order_numbers=("48217", "30512"))
     assert jane.first_name == "Jane"
+
+
+def test_a_customer_without_orders_is_still_known(data: SqlBusinessData, seeded: sa.Engine) -> None:
+    with seeded.begin() as conn:
+        conn.execute(customers.insert(), {"phone": "+15550177", "phone_digits": "15550177", "name": "Sam Lee"})
+    assert data.customer_by_phone("+1 555 0177") == Customer(name="Sam Lee", phone="+15550177", order_numbers=())
+    assert data.recent_open_order("+15550177") is None
 
 
 @pytest.mark.parametrize("phone", ["+15550199", "5550100", "", "anonymous", "client:alice"])
