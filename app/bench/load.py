@@ -1,4 +1,10 @@
-"""The load generator: worker processes playing whole calls, each call on its own keep-alive connection.
+"""The load generator: worker processes playing whole calls over keep-alive connections.
+
+How connections are used is part of what is measured (`Plan.connections`):
+- kept (N > 0): each client process keeps N connections and plays call after call on them in
+  turn, as a reverse proxy in front of gunicorn (nginx's upstream keepalive, the deployment
+  gunicorn's docs advise) reuses its upstream connections across callers;
+- per call (0): a new connection for every call, as when Twilio connects straight to gunicorn.
 
 Processes, not threads: the GIL would make a threaded Python client the bottleneck long before
 the server is. A bare keep-alive socket (app.bench.wire), not requests or http.client: the
@@ -34,6 +40,7 @@ class Plan:
     start_at: float      # time.time() when measuring starts (after the warm-up)
     stop_at: float
     run: int
+    connections: int = 0  # kept connections per client process; 0 = a new one for every call
 
 
 @dataclass
@@ -71,12 +78,21 @@ def run_workers(plan: Plan, concurrency: int) -> Tally:
 
 def play_calls(plan: Plan, worker: int) -> Tally:
     """One worker: whole calls back to back until the stop time."""
-    conn, tally = _connect(plan.url), Tally()
-    calls = prepared_calls(plan, worker, conn)
+    pool, tally = [_connect(plan.url) for _ in range(max(1, plan.connections))], Tally()
+    calls = prepared_calls(plan, worker, pool[0])
     cpu_start = time.process_time()
-    while time.time() < plan.stop_at:
-        conn = _play_one(conn, plan, next(calls), tally)
-    conn.close()
+    for turn in itertools.count():
+        if time.time() >= plan.stop_at:
+            break
+        conn = pool[turn % len(pool)]
+        _play_one(conn, plan, next(calls), tally)
+        if not plan.connections:
+            # As Twilio's own connections come and go: the next call connects afresh. (One
+            # connection kept for a whole run would stay with the worker that accepted it;
+            # several kept ones spread over the workers as a proxy's pool does.)
+            conn.close()
+    for conn in pool:
+        conn.close()
     tally.cpu_s = time.process_time() - cpu_start
     return tally
 
@@ -98,7 +114,7 @@ def prepared_calls(plan: Plan, worker: int, conn: KeepAlive) -> Iterator[list[by
     return itertools.chain(stock, (build(sequence) for sequence in itertools.count(PREPARED_CALLS + 1)))
 
 
-def _play_one(conn: KeepAlive, plan: Plan, requests: list[bytes], tally: Tally) -> KeepAlive:
+def _play_one(conn: KeepAlive, plan: Plan, requests: list[bytes], tally: Tally) -> None:
     """Send one call's webhooks in order; counted only when the call began in the window."""
     counted = time.time() >= plan.start_at
     for turn, request in enumerate(requests):
@@ -106,21 +122,16 @@ def _play_one(conn: KeepAlive, plan: Plan, requests: list[bytes], tally: Tally) 
         try:
             status, body = conn.post(request)
         except (OSError, ValueError) as exc:
-            conn.close()                # the rest of this call is lost; the next one reconnects
+            conn.close()                # the rest of this call is lost; the next post reconnects
             if counted:
                 kind = type(exc).__name__
                 tally.failures[kind] = tally.failures.get(kind, 0) + 1
-            return conn
+            return
         if counted:
             tally.latencies_ms.append((time.perf_counter() - began) * 1000)
             tally.statuses[status] = tally.statuses.get(status, 0) + 1
             tally.answered += turn == ANSWER_TURN - 1 and ANSWER_MARK in body
     tally.calls += counted
-    # A new connection for the next call, as Twilio's own connections come and go: one kept for
-    # the whole run stays with the worker that accepted it, and the run then measures how the
-    # kernel happened to spread a few connections over the workers, not the server.
-    conn.close()
-    return conn
 
 
 def _request(conn: KeepAlive, path: str, hook: Webhook) -> bytes:

@@ -23,6 +23,7 @@ class Result:
     transport: str
     tally: Tally
     server: ServerUsage | None
+    connections: int = 0     # kept per client process; 0 = a new connection for every call
 
     @property
     def requests(self) -> int:
@@ -46,6 +47,7 @@ class Result:
         """Everything as plain JSON values."""
         out: dict[str, object] = {
             "seconds": round(self.seconds, 2), "concurrency": self.concurrency, "transport": self.transport,
+            "connections_per_client": self.connections,
             "requests": self.requests, "requests_per_s": round(self.requests / self.seconds, 1),
             "latency_ms": {k: round(v, 2) for k, v in self.percentiles().items()},
             "errors": self.errors, "statuses": dict(sorted(self.tally.statuses.items())),
@@ -78,17 +80,22 @@ def transport_of(url: str) -> str:
 
 
 def bench(url: str, public_url: str, token: str, seconds: float, concurrency: int,
-          warmup: float = 2.0, pid: int | None = None) -> Result:
-    """Warm up, then measure `seconds` of traffic from `concurrency` client processes."""
+          warmup: float = 2.0, pid: int | None = None, connections: int = 0) -> Result:
+    """Warm up, then measure `seconds` of traffic from `concurrency` client processes.
+
+    connections: keep that many connections per client process, reused call after call (as a
+    reverse proxy's upstream pool); 0 opens a new connection for every call.
+    """
     transport = transport_of(url)
     pids = server_pids(url, pid)
     start_at = time.time() + SPAWN_ALLOWANCE_S + warmup
-    plan = Plan(url, public_url, token, start_at, start_at + seconds, run=int(time.time() * 1000) & 0xFFFFFFFF)
+    plan = Plan(url, public_url, token, start_at, start_at + seconds, run=int(time.time() * 1000) & 0xFFFFFFFF,
+                connections=connections)
     sampler = UsageSampler(pids, plan.start_at, plan.stop_at) if pids else None
     if sampler:
         sampler.start()
     tally = run_workers(plan, concurrency)
-    return Result(seconds, concurrency, transport, tally, sampler.join() if sampler else None)
+    return Result(seconds, concurrency, transport, tally, sampler.join() if sampler else None, connections)
 
 
 def render(result: Result) -> str:
@@ -98,6 +105,7 @@ def render(result: Result) -> str:
     lines = [
         f"{d['requests']} signed webhook requests in {d['seconds']} s from {d['concurrency']} client processes"
         f" ({d['calls']} calls, transport {d['transport']})",
+        f"connections  {_connections(result.connections)}",
         f"throughput   {d['requests_per_s']} requests/s",
         f"latency      p50 {p['p50']} ms   p95 {p['p95']} ms   p99 {p['p99']} ms",
         f"errors       {d['errors']}  statuses {d['statuses']}  no answer {d['connection_errors']}",
@@ -109,6 +117,12 @@ def render(result: Result) -> str:
     lines.append(f"client CPU   {d['client_cpu_s']} s")
     lines += _server_lines(d.get("server"))
     return "\n".join(lines)
+
+
+def _connections(kept: int) -> str:
+    if kept:
+        return f"{kept} kept per client process, reused call after call (as behind a reverse proxy)"
+    return "a new one for every call (as Twilio straight to gunicorn)"
 
 
 def _server_lines(server: object) -> list[str]:

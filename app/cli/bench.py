@@ -32,19 +32,23 @@ def _token(token: str | None) -> str:
 @click.option("--seconds", type=click.FloatRange(min=1), default=20, show_default=True,
               help="Measured time (after the warm-up).")
 @click.option("--concurrency", type=click.IntRange(min=1, max=256), default=8, show_default=True,
-              help="Client processes, each playing whole calls on one keep-alive connection.")
+              help="Client processes, each playing whole calls one after another.")
+@click.option("--connections", type=click.IntRange(min=0, max=64), default=0, show_default=True,
+              help="Keep-alive connections per client process, reused call after call as a reverse "
+                   "proxy's upstream pool is; 0: a new connection for every call, as Twilio straight "
+                   "to gunicorn.")
 @click.option("--token", help="The server's TWILIO_AUTH_TOKEN (default: env, then var/dev-token).")
 @click.option("--public-url", help="The server's PUBLIC_URL, which signatures cover (default: --url).")
 @click.option("--warmup", type=click.FloatRange(min=0), default=2, show_default=True, help="Unmeasured seconds first.")
 @click.option("--pid", type=int, help="The gunicorn master's pid (default: found by the URL's port).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def webhooks(url: str, seconds: float, concurrency: int, token: str | None, public_url: str | None,
-             warmup: float, pid: int | None, as_json: bool) -> None:
+def webhooks(url: str, seconds: float, concurrency: int, connections: int, token: str | None,
+             public_url: str | None, warmup: float, pid: int | None, as_json: bool) -> None:
     """Whole signed keypad calls (incoming, 3 key turns, status) from concurrent clients."""
     from app.bench.webhooks import bench, render
 
     result = bench(url.rstrip("/"), (public_url or url).rstrip("/"), _token(token), seconds,
-                   concurrency, warmup, pid)
+                   concurrency, warmup, pid, connections)
     click.echo(json.dumps(result.to_dict()) if as_json else render(result))
     if result.errors:
         raise SystemExit(1)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 import socket
+import socketserver
+import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -12,7 +15,8 @@ from click.testing import CliRunner
 from app.bench.procstat import cpu_seconds, memory_kib, pids_listening_on
 from app.bench.traffic import call_sid, signed_call
 from app.bench.webhooks import Result, bench, render
-from app.bench.load import Tally
+from app.bench import load
+from app.bench.load import Plan, Tally, play_calls
 from app.cli import main
 from app.telephony.security import SignatureChecker
 from tests.faults.servers import TOKEN, Gunicorn, start_gunicorn, stop_gunicorn
@@ -78,3 +82,54 @@ def test_percentiles_and_errors_from_a_tally() -> None:
     assert result.errors == 6
     assert [round(v) for v in result.percentiles().values()] == [50, 95, 99]
     assert "server       not found" in render(result) and "403" in render(result)
+
+
+class _CountingServer(socketserver.ThreadingTCPServer):
+    """Answers every request with the order-status mark; counts the connections it accepted."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    accepted = 0
+
+
+class _Answer(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        self.server.accepted += 1                        # type: ignore[attr-defined]
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                byte = self.rfile.read(1)
+                if not byte:
+                    return
+                head += byte
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            self.rfile.read(length)
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nshipped")
+
+
+def _play(connections: int) -> tuple[Tally, int]:
+    with _CountingServer(("127.0.0.1", 0), _Answer) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        now = time.time()
+        plan = Plan(url, url, TOKEN, start_at=now, stop_at=now + 0.5, run=1, connections=connections)
+        tally = play_calls(plan, worker=0)
+        server.shutdown()
+        return tally, server.accepted
+
+
+@pytest.fixture
+def small_stock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "PREPARED_CALLS", 20)      # signed before the window: keep it short
+
+
+def test_kept_connections_carry_call_after_call(small_stock: None) -> None:
+    tally, accepted = _play(connections=3)
+    assert tally.calls > 6 and not tally.failures
+    assert accepted == 3
+
+
+def test_without_kept_connections_every_call_connects_afresh(small_stock: None) -> None:
+    tally, accepted = _play(connections=0)
+    assert tally.calls > 3 and not tally.failures
+    assert accepted in (tally.calls, tally.calls + 1)     # + a call begun just before the window closed
