@@ -96,7 +96,9 @@ sessions_table = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("state", sa.Text, nullable=False),                 # CallState.to_json()
     sa.Column("active", sa.Boolean, nullable=False),             # not state.ended
-    sa.Column("updated_at", sa.Float, nullable=False, index=True),  # epoch seconds
+    # Epoch seconds. Not indexed: every webhook rewrites it, an index doubled the pages each save
+    # commits, and only the periodic purge and the live-call list read it.
+    sa.Column("updated_at", sa.Float, nullable=False),
 )
 
 # Built once: constructing and coercing a statement per webhook cost more CPU than running it.
