@@ -3,12 +3,14 @@ import gc
 import os
 from pathlib import Path
 
-# Two workers per core unless WEB_CONCURRENCY says otherwise (a value set here wins over
-# gunicorn's own reading of it, so it is read here); threads serve the long-lived Media Streams
-# websockets next to short webhooks. Every live call keeps two threads busy 50 times a second,
-# and a turn's reply waits for the GIL behind them: at 20 calls on 2 cores (`ivr bench calls`),
-# 2 workers gave a reply-time p95 of 100-400 ms, 4 workers 34-50 ms.
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+# One worker per core plus one, unless WEB_CONCURRENCY says otherwise (a value set here wins
+# over gunicorn's own reading of it, so it is read here); threads serve the long-lived Media
+# Streams websockets next to short webhooks. Measured on 2 cores (docs/benchmarks.md):
+# - `ivr bench calls`, 20 calls: every live call keeps two threads busy 50 times a second and a
+#   turn's reply waits for the GIL behind them: reply-time p95 88 ms with 2 workers, 9.5 ms with 3;
+# - `ivr bench webhooks`: 3 workers answered 13-20 % more than 4, for less CPU: every worker
+#   keeps its own copy of the objects it touches, and fewer copies stay in the CPU's caches.
+workers = int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1))
 worker_class = "gthread"
 threads = 32
 # Load the app (and its speech model) once in the master, shared copy-on-write by the workers.

@@ -32,3 +32,12 @@ def test_the_preloaded_app_is_frozen_out_of_garbage_collection(conf: object) -> 
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_one_worker_per_core_plus_one_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert importlib.reload(importlib.import_module("app.gunicorn_conf")).workers == 3
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert importlib.reload(importlib.import_module("app.gunicorn_conf")).workers == 5
