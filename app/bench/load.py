@@ -81,10 +81,10 @@ def play_calls(plan: Plan, worker: int) -> Tally:
     pool, tally = [_connect(plan.url) for _ in range(max(1, plan.connections))], Tally()
     calls = prepared_calls(plan, worker, pool[0])
     cpu_start = time.process_time()
-    for turn in itertools.count():
+    for number in itertools.count():
         if time.time() >= plan.stop_at:
             break
-        conn = pool[turn % len(pool)]
+        conn = pool[number % len(pool)]
         _play_one(conn, plan, next(calls), tally)
         if not plan.connections:
             # As Twilio's own connections come and go: the next call connects afresh. (One
