@@ -222,6 +222,9 @@ class RemoteDriver:
         stream = self.stream
         assert stream is not None
         began = stream.now_ms
+        # The stream's own clock bounds a turn (REPLY_TIMEOUT_MS); this wall-clock bound only
+        # turns a stalled simulator into an error that says what it was waiting for.
+        give_up = time.perf_counter() + 3 * (REPLY_TIMEOUT_MS + min_ms) / 1000 / self.speed + 30
         while True:
             update = self._next_update()
             if update is not None:
@@ -230,6 +233,10 @@ class RemoteDriver:
                 return self._stream_turn(stream)
             if self._settled(stream, began, require_reply, min_ms):
                 return self._stream_turn(stream)
+            if time.perf_counter() > give_up:
+                raise RuntimeError(f"call {self.call_sid}: no settled turn (stream at {stream.now_ms:.0f} ms, "
+                                   f"turn began at {began:.0f} ms, caller audio queued: {stream.busy()}, "
+                                   f"bot quiet: {stream.quiet()})")
             time.sleep(0.005)
 
     def _settled(self, stream: StreamClient, began: float, require_reply: bool, min_ms: float) -> bool:
