@@ -23,7 +23,7 @@ _SPACED_DIGITS = re.compile(r"(?<=\d) (?=\d)")
 
 
 class SimError(RuntimeError):
-    """The server answered something Twilio would not accept."""
+    """The server answered something Twilio would not accept, or stopped answering."""
 
 
 def numerals(text: str) -> str:
@@ -234,7 +234,7 @@ class RemoteDriver:
             if self._settled(stream, began, require_reply, min_ms):
                 return self._stream_turn(stream)
             if time.perf_counter() > give_up:
-                raise RuntimeError(f"call {self.call_sid}: no settled turn (stream at {stream.now_ms:.0f} ms, "
+                raise SimError(f"call {self.call_sid}: no settled turn (stream at {stream.now_ms:.0f} ms, "
                                    f"turn began at {began:.0f} ms, caller audio queued: {stream.busy()}, "
                                    f"bot quiet: {stream.quiet()})")
             time.sleep(0.005)

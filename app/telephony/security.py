@@ -59,4 +59,4 @@ class _Values(dict):  # type: ignore[type-arg]
 
     def getall(self, name: str) -> list[str]:
         """Every value of the field."""
-        return list(self[name])
+        return self[name]
