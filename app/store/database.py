@@ -29,7 +29,6 @@ class WriteGate:
 
     def __init__(self, lock_path: Path | None) -> None:
         self._path = lock_path          # None: an in-memory database, one process
-        self.on_file = lock_path is not None
         self._lock = threading.Lock()
         self._fd, self._pid = -1, 0
 
@@ -51,6 +50,11 @@ class WriteGate:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._lock.release()
+
+    @property
+    def on_file(self) -> bool:
+        """True for an SQLite file (an in-memory database has one connection, no file lock)."""
+        return self._path is not None
 
     def __del__(self) -> None:
         if self._fd >= 0 and self._pid == os.getpid():
@@ -204,18 +208,10 @@ class DriverStatement:
     def first(self, values: dict[str, object]) -> tuple[object, ...] | None:
         """Run a query; its first row."""
         if self._own is not None:
-            # Outside a transaction (sqlite3 begins one only before a write), so it sees the
-            # latest commit; read to the end and closed, so no read snapshot stays open on a
-            # connection that is kept (it would hold back the WAL checkpoint).
-            cursor = self._own.get().execute(self.sql, self.params(values))
-            rows = cursor.fetchall()
-            cursor.close()
-            return rows[0] if rows else None
+            return self._read(self._own.get(), values)
         conn = self.engine.raw_connection()
         try:
-            cursor = conn.cursor()
-            cursor.execute(self.sql, self.params(values))
-            return cursor.fetchone()
+            return self._read(conn, values)
         finally:
             conn.close()                              # back to the pool, which rolls back
 
@@ -229,6 +225,16 @@ class DriverStatement:
                 return self._commit(conn, values)
             finally:
                 conn.close()
+
+    def _read(self, conn: Any, values: dict[str, object]) -> tuple[object, ...] | None:
+        # On a kept SQLite connection the SELECT runs outside a transaction (sqlite3 begins one
+        # only before a write), so it sees the latest commit; read to the end and closed, so no
+        # read snapshot stays open between webhooks (it would hold back the WAL checkpoint).
+        cursor = conn.cursor()
+        cursor.execute(self.sql, self.params(values))
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows[0] if rows else None
 
     def _commit(self, conn: Any, values: dict[str, object]) -> int:
         try:
