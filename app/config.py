@@ -53,15 +53,14 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def public_host(self) -> str:
-        """Host[:port] part of PUBLIC_URL, used for the Media Streams websocket URL."""
-        return urlparse(self.public_url).netloc
-
-    @property
     def stream_url(self) -> str:
-        """The wss:// (or ws:// for plain http) URL Twilio opens for Media Streams."""
+        """The wss:// (or ws:// for plain http) URL Twilio opens for Media Streams.
+
+        PUBLIC_URL whole, path prefix included: behind a proxy serving https://host/ivr/ the
+        stream is wss://host/ivr/media, like every other URL we give Twilio (and Twilio signs).
+        """
         scheme = "wss" if self.public_url.startswith("https") else "ws"
-        return f"{scheme}://{self.public_host}/media"
+        return scheme + self.public_url[self.public_url.index("://"):] + "/media"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
@@ -94,6 +93,9 @@ def _url(raw: str) -> str:
     parsed = urlparse(raw)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError(f"expected an http(s) URL, got {raw!r}")
+    if parsed.query or parsed.fragment or raw.endswith(("?", "#")):
+        # Paths are appended to it: a query or fragment would end up in the middle of each URL.
+        raise ValueError(f"expected a base URL without ?query or #fragment, got {raw!r}")
     return raw.rstrip("/")
 
 

@@ -12,12 +12,14 @@ import glob
 import itertools
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,3 +251,81 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         stop_postgres(server)
+
+
+# --------------------------------------------------------------------------- a path-prefix proxy
+
+class PrefixProxy:
+    """A reverse proxy like nginx's `location /ivr/ { proxy_pass http://app/; }` on a free port.
+
+    Requests under `prefix` go to the upstream with the prefix removed (websocket upgrades too:
+    after the request head the bytes are piped both ways); anything else gets 404, as from a
+    proxy that routes only its prefix. One request per connection, so every request is rewritten.
+    """
+
+    def __init__(self, upstream_port: int, prefix: str) -> None:
+        self.upstream_port, self.prefix = upstream_port, prefix.rstrip("/")
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.paths: list[str] = []          # request paths as the proxy received them
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        """The public base URL: what PUBLIC_URL is set to behind this proxy."""
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    def close(self) -> None:
+        """Stop accepting connections."""
+        self.sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            head, rest = _read_head(client)
+            method, path, version = head.split(b"\r\n", 1)[0].split(b" ", 2)
+            self.paths.append(path.decode())
+            if not path.startswith(self.prefix.encode() + b"/"):
+                client.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            head = head.replace(b" " + path + b" ", b" " + path[len(self.prefix):] + b" ", 1)
+            if b"upgrade: websocket" not in head.lower():
+                head = re.sub(rb"(?im)^connection:[^\r\n]*\r\n", b"", head)
+                head = head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
+            with socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+                upstream.sendall(head + rest)
+                threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
+                _pipe(upstream, client)
+
+
+def _read_head(conn: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", rest
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            target.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        try:
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass

@@ -29,9 +29,16 @@ def test_values_are_parsed() -> None:
     assert settings.asr == "pocketsphinx"
 
 
+def test_a_path_prefix_in_public_url_is_kept_in_the_stream_url() -> None:
+    settings = Settings.from_env({**BASE, "PUBLIC_URL": "https://host.example.com/ivr/"})
+    assert settings.public_url == "https://host.example.com/ivr"
+    assert settings.stream_url == "wss://host.example.com/ivr/media"
+
+
 @pytest.mark.parametrize("env,message", [
     ({}, "TWILIO_AUTH_TOKEN: missing"),
     ({**BASE, "PUBLIC_URL": "ftp://x"}, "PUBLIC_URL: expected an http(s) URL"),
+    ({**BASE, "PUBLIC_URL": "https://host/ivr?x=1"}, "PUBLIC_URL: expected a base URL without ?query"),
     ({**BASE, "AGENT_NUMBER": "call bob"}, "AGENT_NUMBER: expected a comma list of phone numbers"),
     ({**BASE, "DATABASE_URL": "mysql://x"}, "DATABASE_URL: expected sqlite:///path or postgresql://"),
     ({**BASE, "REDIS_URL": "localhost"}, "REDIS_URL: expected redis://"),

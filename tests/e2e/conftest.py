@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -12,7 +13,7 @@ import pytest
 from app.config import Settings
 from app.sim.twilio_api import FakeTwilioApi, serve_fake_api
 from tests.conftest import ROOT
-from tests.servers import BIN, free_port, spawn_gunicorn, wait_healthy
+from tests.servers import BIN, PrefixProxy, free_port, spawn_gunicorn, wait_healthy
 
 TOKEN = "e2e-auth-token"
 
@@ -21,15 +22,17 @@ TOKEN = "e2e-auth-token"
 class LiveServer:
     """Where the server listens, and the settings the simulator needs to play Twilio to it."""
 
-    url: str
+    url: str                    # PUBLIC_URL: where Twilio posts (through the proxy, if any)
     settings: Settings
     log: Path
     api: FakeTwilioApi          # the server's TWILIO_API_BASE: held for the whole module
+    env: dict[str, str]         # the server's environment (`ivr report` reads its DATABASE_URL)
 
-def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
+
+def _env(tmp: Path, public_url: str, api_port: int) -> dict[str, str]:
     return {
         "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp),
-        "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": public_url,
         "TWILIO_API_BASE": f"http://127.0.0.1:{api_port}", "DATABASE_URL": f"sqlite:///{tmp / 'ivr.db'}",
         "IVR_DATA_DIR": str(tmp / "var"), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
         "IVR_ASR": "pocketsphinx", "IVR_TRANSPORT": "stream",
@@ -38,20 +41,29 @@ def _env(tmp: Path, port: int, api_port: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """gunicorn serving the app on a free loopback port, over a freshly seeded database."""
-    tmp = tmp_path_factory.mktemp("live")
+    with serve_live(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@contextmanager
+def serve_live(tmp: Path, prefix: str = "", **extra_env: str) -> Iterator[LiveServer]:
+    """gunicorn over a seeded database; with `prefix`, behind a proxy serving it under that path."""
     api, stop_api = serve_fake_api()
     port, api_port = free_port(), int(api.base_url.rsplit(":", 1)[1])
-    env = _env(tmp, port, api_port)
+    proxy = PrefixProxy(port, prefix) if prefix else None
+    url = proxy.url if proxy else f"http://127.0.0.1:{port}"
+    env = {**_env(tmp, url, api_port), **extra_env}
     subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = tmp / "server.log"
     proc = spawn_gunicorn(port, env, log)
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc, log)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log)
         settings = Settings(twilio_auth_token=TOKEN, public_url=url, twilio_api_base=env["TWILIO_API_BASE"],
                             data_dir=tmp / "sim", asr="pocketsphinx")
-        yield LiveServer(url, settings, log, api)
+        yield LiveServer(url, settings, log, api, env)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         stop_api()
+        if proxy:
+            proxy.close()
