@@ -260,6 +260,9 @@ def _answer_stores(s: CallState, event: StoresLookedUp) -> Result:
 
 def _no_input(s: CallState) -> Result:
     s.no_input += 1
+    if s.no_input >= 2 and s.node == "anything_else" and s.told:
+        # Silence after an answer means nothing more to ask: a served call, not a problem.
+        return goodbye(s, ask_rating=False)
     if s.no_input >= 2:
         return transfer(s, "silent twice")
     return s, ask(s, s.node if s.node in NODES else "menu", full=False)

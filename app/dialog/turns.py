@@ -26,9 +26,9 @@ def transfer(s: CallState, reason: str) -> Result:
     return s, [Say(prompt), Transfer(reason, summary.build(s, reason))]
 
 
-def goodbye(s: CallState) -> Result:
+def goodbye(s: CallState, ask_rating: bool = True) -> Result:
     """End the call politely (a served caller is first asked for a rating when the survey is on)."""
-    if s.survey and s.told and s.node != "survey":
+    if ask_rating and s.survey and s.told and s.node != "survey":
         return s, [Say("survey")] + listen(s, "survey")
     s.node = "ended"
     s.outcome = "resolved" if s.told else "hangup"

@@ -3,6 +3,8 @@ webhooks, the signed Media Streams websocket, the agent's leg and Twilio's REST 
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,9 +13,15 @@ import websocket
 
 from app.sim.remote import RemoteDriver
 from app.sim.runner import run_script
-from app.sim.script import parse_script
+from app.sim.script import load_script, parse_script
+from app.store.database import make_engine
+from app.store.records import CallRecord, SqlCallRecords
 from app.telephony.security import SignatureChecker
+from tests.conftest import ROOT
 from tests.e2e.conftest import TOKEN, LiveServer, serve_live
+from tests.servers import BIN
+
+CALLS = ROOT / "tests" / "calls"
 
 SPEED = 4.0     # the server's clock is the call's audio: faster than real time changes nothing else
 
@@ -24,11 +32,32 @@ def driver(server: LiveServer, steps: list[dict], speed: float = SPEED, **script
                         api=server.api)
 
 
-def play(server: LiveServer, steps: list[dict], **script: object) -> dict:
-    """One scripted call over the network; fails with the whole result when an expectation did not hold."""
-    result = run_script(parse_script({"steps": steps, **script}), driver(server, steps, **script))
+def play_file(server: LiveServer, name: str) -> str:
+    """A script from tests/calls played over the network; returns the call's CallSid."""
+    script = load_script(CALLS / name)
+    call = RemoteDriver(server.settings, server.url, script, speed=SPEED, api=server.api)
+    result = run_script(script, call)
     assert result.passed, json.dumps(result.to_dict(), indent=1)
-    return result.to_dict()
+    return call.call_sid
+
+
+def record(server: LiveServer, call_sid: str, outcome: bool = True) -> CallRecord:
+    """The call's record as the server stored it (its workers write behind the call)."""
+    records = SqlCallRecords(make_engine(server.env["DATABASE_URL"]))
+    deadline = time.monotonic() + 10
+    while True:
+        found = records.get(call_sid)
+        if (found is not None and (found.outcome or not outcome)) or time.monotonic() > deadline:
+            assert found is not None, f"no record of {call_sid}"
+            return found
+        time.sleep(0.05)
+
+
+def report(server: LiveServer) -> dict:
+    """`ivr report --json` over the server's database."""
+    done = subprocess.run([str(BIN / "ivr"), "report", "--json"], env=server.env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def twilio_urls(doc: ET.Element) -> list[str]:
@@ -80,3 +109,13 @@ def test_behind_a_path_prefix_proxy_the_handshake_is_checked_against_the_prefixe
             assert "order number" in " ".join(again.texts).lower()
         finally:
             call.finish()
+
+
+# -- 7. silence after an answer -------------------------------------------------------------------
+
+def test_silence_after_an_answer_ends_the_call_as_resolved(live_server: LiveServer) -> None:
+    before = report(live_server)["outcomes"]["resolved"]
+    call_sid = play_file(live_server, "silent_after_answer.yaml")
+    stored = record(live_server, call_sid)
+    assert (stored.outcome, stored.transfer_reason) == ("resolved", "")
+    assert report(live_server)["outcomes"]["resolved"] == before + 1
