@@ -20,7 +20,7 @@ SIM_API_BASE = "http://127.0.0.1:8099"   # where `make run` sends live-call upda
 @click.option("--script", "script_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A call script (YAML). Without it, type the caller's lines.")
 @click.option("--url", help="Play Twilio against a running server at this base URL.")
-@click.option("--audio", is_flag=True, help="In-process: synthesize and recognise the caller's speech.")
+@click.option("--audio", is_flag=True, help="In-process: speak the caller's lines into the live voice path (endpointer, recognizer).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--demo-data/--configured-data", default=True,
               help="In-process: a fresh demo database (default) or DATABASE_URL.")
@@ -56,13 +56,13 @@ def _run(script: Script, settings: Settings, url: str | None, audio: bool, demo_
         from app.sim.remote import remote_driver
         return run_script(script, remote_driver(settings, url, script, realtime=not fast))
     from app.sim.local import local_driver, local_services
-    services, workdir = local_services(settings, demo_data)
+    services, workdir = local_services(settings, demo_data, audio=audio)
     with workdir:
-        hearer = None
+        voice = None
         if audio:
-            from app.sim.hearing import audio_hearer
-            hearer = audio_hearer(settings, script.voice)
-        return run_script(script, local_driver(services, script, hearer))
+            from app.sim.hearing import caller_voice
+            voice = caller_voice(settings, script.voice)
+        return run_script(script, local_driver(services, script, voice))
 
 
 def _print(result: SimResult, as_json: bool) -> None:

@@ -33,22 +33,26 @@ class CallDriver(Protocol):
     def finish(self) -> str: ...
 
 
-# Turns caller text into (recognised text, confidence); the audio mode synthesizes and recognises.
-Hearer = Callable[[str, tuple[str, ...], bool], tuple[str, float]]
+def agent_events(behaviour: str) -> list[Event]:
+    """What the phone network tells the engine on the simulated agent's leg of a transfer."""
+    return {
+        "answer": [AgentAnswered(True), TransferEnded("completed")],
+        "decline": [AgentAnswered(False), TransferEnded("completed")],
+        "no-answer": [TransferEnded("no-answer")],
+        "busy": [TransferEnded("busy")],
+    }[behaviour]
 
 
 class InProcessDriver:
-    """Drives the engine directly; caller lines arrive as text (or through a Hearer)."""
+    """Drives the engine directly; caller lines arrive as recognised text (the text mode)."""
 
     def __init__(self, engine: Engine, caller: str, agent: str = "answer",
-                 agent_number: str = "", no_input_s: float = 6.0,
-                 hearer: Hearer | None = None) -> None:
+                 agent_number: str = "", no_input_s: float = 6.0) -> None:
         self.engine = engine
         self.caller = caller
         self.agent = agent
         self.agent_number = agent_number
         self.no_input_s = no_input_s
-        self.hearer = hearer
         self.call_sid = "CA" + uuid.uuid4().hex
         self.listen: Listen | None = None
         self.recording = False
@@ -62,12 +66,6 @@ class InProcessDriver:
         """The caller speaks (a voicemail message when the bot is recording)."""
         if self.recording:
             return self._timed(lambda: self.engine.handle(self.call_sid, MessageRecorded(text)))
-        if self.hearer is not None:
-            heard, confidence = self.hearer(text, self.engine.expected(self.call_sid),
-                                            self.engine.expects_number(self.call_sid))
-            if not heard.strip():
-                return self._timed(lambda: self.engine.handle(self.call_sid, NoInput()))
-            return self._timed(lambda: self.engine.hear(self.call_sid, heard, confidence))
         return self._timed(lambda: self.engine.hear(self.call_sid, text))
 
     def press(self, keys: str) -> BotTurn:
@@ -120,14 +118,8 @@ class InProcessDriver:
 
     def _agent_leg(self) -> BotTurn:
         """The simulated agent's side of a warm transfer."""
-        events: list[Event] = {
-            "answer": [AgentAnswered(True), TransferEnded("completed")],
-            "decline": [AgentAnswered(False), TransferEnded("completed")],
-            "no-answer": [TransferEnded("no-answer")],
-            "busy": [TransferEnded("busy")],
-        }[self.agent]
         turn = BotTurn()
-        for event in events:
+        for event in agent_events(self.agent):
             self._merge(turn, self._absorb(self.engine.handle(self.call_sid, event)))
         return turn
 

@@ -18,13 +18,13 @@ def run_interactive(settings: Settings, url: str | None = None, audio: bool = Fa
         from app.sim.remote import remote_driver
         return _loop(remote_driver(settings, url, script, realtime=True))
     from app.sim.local import local_driver, local_services
-    services, workdir = local_services(settings, demo_data)
+    services, workdir = local_services(settings, demo_data, audio=audio)
     with workdir:
-        hearer = None
+        voice = None
         if audio:
-            from app.sim.hearing import audio_hearer
-            hearer = audio_hearer(settings, "")
-        return _loop(local_driver(services, script, hearer))
+            from app.sim.hearing import caller_voice
+            voice = caller_voice(settings)
+        return _loop(local_driver(services, script, voice))
 
 
 def _loop(driver: CallDriver) -> str:
