@@ -98,10 +98,14 @@ class Engine:
         """A call arrived; a repeated start of a known call re-asks instead of restarting."""
         existing = self.state(call_sid)
         if existing is not None and not existing.ended:
-            return self._render(existing, replay(existing.copy()))
+            return self.reask(existing)
         # Started from what was just read (nothing, or an ended call whose CallSid came again).
         fresh = CallState(call_sid=call_sid, version=existing.version if existing else 0)
         return self.handle(call_sid, self._call_started(call_sid, caller, called), loaded=fresh)
+
+    def reask(self, state: CallState) -> Reply:
+        """The current question again, as on a repeated start (nothing is stored)."""
+        return self._render(state, replay(state.copy()))
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
              asr_latency_ms: float | None = None) -> Reply:

@@ -77,6 +77,7 @@ def render_text(k: "Kpis", since: datetime | None = None) -> str:
                                  ("Abandoned", k.abandonment_rate, "abandoned")):
         lines.append(f"{label + ':':34}{_pct(rate):>7}  ({k.outcomes[outcome]})")
     lines += _counts("Transfer reasons", k.transfer_reasons)
+    lines += _counts("Abandoned at", k.abandoned_at)
     lines.append(f"Average handle time: {_duration(k.average_handle_time_s)}")
     lines.append(f"Caller turns per call: {_num(k.turns_per_call)}")
     lines.append(f"No-match: {_pct(k.no_match_rate)} of caller turns; no-input: {_pct(k.no_input_rate)}")

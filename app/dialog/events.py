@@ -73,6 +73,18 @@ class AgentAnswered:
 
 
 @dataclass(frozen=True)
+class WhisperStarted:
+    """The agent picked up and hears the summary; the caller is still waiting, not yet bridged."""
+
+    agent_call_sid: str = ""
+
+
+@dataclass(frozen=True)
+class TechnicalFault:
+    """Twilio could not get TwiML from our webhook and asked the fallback URL instead."""
+
+
+@dataclass(frozen=True)
 class MessageRecorded:
     """The caller left a voicemail; its transcript (already recognised and redacted)."""
 
@@ -93,4 +105,5 @@ class CallerHungUp:
 
 
 Event = Union[CallStarted, Heard, Digits, NoInput, OrderLookedUp, StoresLookedUp,
-              TransferEnded, AgentAnswered, MessageRecorded, RecognizerFailed, CallerHungUp]
+              TransferEnded, AgentAnswered, WhisperStarted, TechnicalFault, MessageRecorded,
+              RecognizerFailed, CallerHungUp]

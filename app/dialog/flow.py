@@ -8,7 +8,7 @@ from app.dialog.actions import (Action, Hangup, LookupOrder, LookupStores, Recor
                                 RequestCallback, Say)
 from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded,
                                NoInput, OrderLookedUp, RecognizerFailed, StoresLookedUp,
-                               TransferEnded)
+                               TechnicalFault, TransferEnded, WhisperStarted)
 from app.dialog.nodes import (HANDOFF_TASKS, MENU_KEYS, NODES, ORDER_TASKS, STORE_TASKS,
                               YES_NO_KEYS)
 from app.dialog.state import CallState
@@ -31,7 +31,10 @@ def _dispatch(s: CallState, event: Event) -> Result:
         return _hung_up(s)
     if s.node == "ended":
         return s, []
-    if s.node == "transferred":
+    if isinstance(event, TechnicalFault):
+        return transfer(s, "technical problem")
+    if s.node == "transferred" or isinstance(event, _AGENT_LEG):
+        # The agent leg reports in whichever way the transfer started (the fallback URL dials too).
         return _after_transfer(s, event)
     if isinstance(event, CallStarted):
         return _greet(s, event)
@@ -301,9 +304,15 @@ def _callback(s: CallState, transcript: str, left_message: bool = False) -> Resu
     return s, actions + [Say(closing), Hangup("voicemail")]
 
 
+_AGENT_LEG = (TransferEnded, AgentAnswered, WhisperStarted)
+
+
 def _after_transfer(s: CallState, event: Event) -> Result:
     if isinstance(event, AgentAnswered):
         s.agent_accepted = event.accepted
+        return s, []
+    if isinstance(event, WhisperStarted):
+        s.transfer_stage, s.agent_call_sid = "agent whisper", event.agent_call_sid
         return s, []
     if not isinstance(event, TransferEnded):
         return s, []
@@ -312,12 +321,15 @@ def _after_transfer(s: CallState, event: Event) -> Result:
     if event.status == "completed" and s.agent_accepted:
         s.node = "ended"
         return s, [Hangup("transferred")]
-    s.outcome = ""
+    s.outcome, s.transfer_stage, s.agent_call_sid = "", "", ""
     return s, ask(s, "agent_unavailable")
 
 
 def _hung_up(s: CallState) -> Result:
-    if s.node not in ("ended", "transferred"):
+    if s.node == "transferred" and not s.agent_accepted:
+        # Gone before an agent took the call: abandoned, at the stage the transfer had reached.
+        s.outcome, s.abandoned_at = "hangup", s.transfer_stage or "agent ringing"
+    elif s.node not in ("ended", "transferred"):
         # A caller who got an answer and hung up at "anything else?" was served by the bot.
         s.outcome = s.outcome or ("resolved" if s.told and s.node in ("anything_else", "survey") else "hangup")
     s.node = "ended"

@@ -35,6 +35,9 @@ class CallState:
     outcome: str = ""
     transfer_reason: str = ""
     agent_accepted: bool = False
+    transfer_stage: str = ""              # while transferred: "agent ringing", then "agent whisper"
+    agent_call_sid: str = ""              # the agent's leg, once it hears the whisper
+    abandoned_at: str = ""                # the transfer stage a caller hung up in, if any
     transfer_attempts: int = 0
     survey: bool = False                  # ask the 1-5 satisfaction question before goodbye
     satisfaction: int | None = None       # the caller's key, 1 to 5

@@ -14,6 +14,7 @@ _TRANSFER_PROMPTS = {
     "not understood twice": "transfer_not_understood",
     "speech recognition failed": "transfer_recognizer",
     "storage unavailable": "storage_trouble",
+    "technical problem": "storage_trouble",
 }
 
 
@@ -22,6 +23,7 @@ def transfer(s: CallState, reason: str) -> Result:
     s.transfer_reason = reason
     s.node = "transferred"
     s.outcome = "transferred"
+    s.transfer_stage, s.agent_call_sid, s.agent_accepted = "agent ringing", "", False
     prompt = _TRANSFER_PROMPTS.get(reason, "transfer")
     return s, [Say(prompt), Transfer(reason, summary.build(s, reason))]
 

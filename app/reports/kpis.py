@@ -2,6 +2,8 @@
 
 Definitions (over ended calls; live calls are only counted in `live`):
 - containment: resolved by the bot / all ended calls; transfer and abandonment likewise.
+- abandoned at: where abandoned callers hung up: talking to the bot, or during a transfer
+  (while the agent's phone rang, or while the agent heard the whisper).
 - handle time: from the call's start to the moment the bot finished with it (hand-off or end).
 - caller turns: turns with a caller input (speech, keys, a silent window, a voicemail).
 - no-match: speech turns whose intent is "none"; no-input: silent windows (intent "no_input");
@@ -18,6 +20,7 @@ from typing import Iterable, Mapping
 from app.store.records import KEYPAD, MESSAGE, NO_INPUT, NO_MATCH, OUTCOMES, CallRecord, TurnRecord
 
 CONFIDENCE_BUCKETS = 10
+BOT_STAGE = "talking to the bot"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Kpis:
     average_satisfaction: float | None
     satisfaction_responses: int
     satisfaction_counts: Mapping[int, int] = field(default_factory=dict)
+    abandoned_at: Mapping[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (`ivr report --json`)."""
@@ -99,6 +103,7 @@ def compute(records: Iterable[CallRecord]) -> Kpis:
         intent_mix=_most_common(t.intent for t in caller_turns if t.intent not in (NO_INPUT, MESSAGE)),
         average_satisfaction=_mean(ratings), satisfaction_responses=len(ratings),
         satisfaction_counts={r: ratings.count(r) for r in range(1, 6)},
+        abandoned_at=_most_common(c.abandoned_at or BOT_STAGE for c in ended if c.outcome == "abandoned"),
     )
 
 

@@ -117,9 +117,9 @@ class _Statements:
 
 
 _BUILT: dict[str, _Statements] = {}
-# outcome and transfer_reason follow the call (a transfer nobody answered clears them); what the
+# outcome, transfer_reason and abandoned_at follow the call (a transfer nobody answered clears them); what the
 # bot learned is kept when a later reply knows less (an emergency transfer starts from nothing).
-_FOLLOWED = ("outcome", "transfer_reason")
+_FOLLOWED = ("outcome", "transfer_reason", "abandoned_at")
 _LEARNED = ("caller_name", "task", "order_number", "order_status", "summary")
 
 

@@ -110,4 +110,5 @@ def call_update(state: CallState, reply: Reply) -> CallUpdate:
                       transfer_reason=state.transfer_reason,
                       summary=redact(summary), task=state.task, order_number=state.order_number,
                       order_status=state.order_status,
-                      satisfaction=state.satisfaction)
+                      satisfaction=state.satisfaction,
+                      abandoned_at=state.abandoned_at if outcome == "abandoned" else "")

@@ -176,5 +176,6 @@ _TURN_FIELDS = tuple(f.name for f in fields(TurnRecord))
 
 def _call_record(row: sa.RowMapping, call_turns: tuple[TurnRecord, ...]) -> CallRecord:
     values = {f.name: row[f.name] for f in fields(CallRecord) if f.name != "turns"}
+    values["abandoned_at"] = values["abandoned_at"] or ""
     values.update(started_at=_aware(row["started_at"]), ended_at=_aware(row["ended_at"]))
     return CallRecord(**values, turns=call_turns)

@@ -46,6 +46,7 @@ class CallRecord:
     order_status: str
     satisfaction: int | None
     turns: tuple[TurnRecord, ...] = ()
+    abandoned_at: str = ""            # an abandoned transfer: "agent ringing" or "agent whisper"
 
     @property
     def duration_s(self) -> float | None:
@@ -80,6 +81,7 @@ class CallUpdate:
     order_number: str = ""
     order_status: str = ""
     satisfaction: int | None = None
+    abandoned_at: str = ""
 
 
 calls = sa.Table(
@@ -97,6 +99,8 @@ calls = sa.Table(
     sa.Column("order_number", sa.String(32), nullable=False, default=""),
     sa.Column("order_status", sa.String(32), nullable=False, default=""),
     sa.Column("satisfaction", sa.Integer, nullable=True),
+    # Where a caller who hung up during a transfer left (nullable: added to older databases).
+    sa.Column("abandoned_at", sa.String(32), nullable=True, default=""),
     # When the stored call fields were written (the reply's time): an older reply, written late
     # by another worker, does not overwrite a newer one (app.store.record_writes).
     sa.Column("updated_at", sa.DateTime, nullable=True),

@@ -16,6 +16,11 @@ class BadRequest(ValueError):
     """A webhook form that cannot be what Twilio sends."""
 
 
+def is_sid(value: str) -> bool:
+    """True for a value shaped like a Twilio sid (CA..., MZ...)."""
+    return bool(_SID.match(value))
+
+
 def _call_sid(form: Mapping[str, str]) -> str:
     sid = (form.get("CallSid") or "").strip()
     if not _SID.match(sid):

@@ -7,18 +7,21 @@ from typing import Callable
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from app.dialog.actions import Listen, RecordMessage
-from app.dialog.events import AgentAnswered, Digits, NoInput, TransferEnded
+from app.dialog.actions import Hangup, Listen, RecordMessage
+from app.dialog.events import AgentAnswered, Digits, NoInput, TechnicalFault, TransferEnded, WhisperStarted
+from app.dialog.state import CallState
 from app.dialog.summary import build as build_summary, render as render_summary
 from app.dialog.wording import speakable
-from app.engine import Reply
+from app.engine import Handover, Reply
 from app.services import Services
 from app.telephony import forms, twiml
+from app.telephony.rest import LiveCallError
 
 log = logging.getLogger(__name__)
 voice = Blueprint("voice", __name__)
 XML = "text/xml"
 MAX_RECONNECTS = 3
+CALLER_GONE = "The caller hung up before you joined. Goodbye."
 
 
 def services() -> Services:
@@ -115,7 +118,8 @@ def dial_status() -> Response:
     svc = services()
     state = svc.engine.state(ended.call_sid)
     unanswered = ended.status != "completed" or (state is not None and not state.agent_accepted)
-    if unanswered and ended.attempt + 1 < len(svc.settings.agent_numbers):
+    caller_waits = state is None or state.node != "ended"
+    if caller_waits and unanswered and ended.attempt + 1 < len(svc.settings.agent_numbers):
         response = VoiceResponse()
         twiml.dial_agent(response, svc.style, ended.attempt + 1)
         return _xml(str(response))
@@ -129,6 +133,12 @@ def whisper() -> Response:
     parent = _parent_sid()
     svc = services()
     state = svc.engine.state(parent)
+    if state is not None and _caller_gone(state):
+        return _xml(_caller_gone_twiml())
+    if state is not None:
+        agent_leg = (request.form.get("CallSid") or "").strip()
+        state = svc.engine.handle(parent, WhisperStarted(agent_leg if forms.is_sid(agent_leg) else ""),
+                                  loaded=state).state or state
     text = render_summary(build_summary(state, state.transfer_reason)) if state else "Incoming caller."
     response = VoiceResponse()
     gather_keys = Gather(input="dtmf", num_digits=1, timeout=6, method="POST",
@@ -146,8 +156,11 @@ def whisper_answer() -> Response:
     parent = request.args.get("parent") or _parent_sid()
     accepted = (request.form.get("Digits") or "").strip() == "1"
     svc = services()
-    if svc.engine.state(parent) is not None:
-        svc.engine.handle(parent, AgentAnswered(accepted))
+    state = svc.engine.state(parent)
+    if state is not None and _caller_gone(state):
+        return _xml(_caller_gone_twiml())      # bridging now would connect the agent to nobody
+    if state is not None:
+        svc.engine.handle(parent, AgentAnswered(accepted), loaded=state)
     response = VoiceResponse()
     if not accepted:
         response.hangup()
@@ -159,19 +172,53 @@ def status() -> tuple[str, int]:
     """Twilio's status callback: a finished call closes its record."""
     call = forms.CallStatus.from_form(request.form)
     if call.status in ("completed", "busy", "failed", "no-answer", "canceled"):
-        services().engine.hang_up(call.call_sid)
+        reply = services().engine.hang_up(call.call_sid)
+        if reply is not None and reply.state is not None and reply.state.abandoned_at == "agent whisper":
+            _tell_agent_caller_gone(reply.state)
     return "", 204
 
 
 @voice.post("/voice/fallback")
 def fallback() -> Response:
-    """Twilio calls this when our main webhook failed: apologise and reach a person."""
+    """Twilio calls this when our main webhook failed: apologise and reach a person.
+
+    Through the engine, so the call is marked as handed over and the agent leg's outcome (no
+    answer: a message or a callback) runs as after any transfer. Only when even that yields
+    nothing does the fixed apology and <Dial> go out: never an empty document.
+    """
     svc = services()
+    sid = (request.form.get("CallSid") or "").strip()
+    reply = svc.engine.handle(sid, TechnicalFault()) if forms.is_sid(sid) else Reply()
+    if any(isinstance(o, Handover) for o in reply.outputs):
+        return _xml(twiml.render(reply, svc.style))
     response = VoiceResponse()
     response.say("Sorry, we're having a technical problem. Connecting you to a person.",
                  language=svc.style.language)
     twiml.dial_agent(response, svc.style)
     return _xml(str(response))
+
+
+def _caller_gone(state: CallState) -> bool:
+    """The caller hung up before an agent took the call."""
+    return state.node == "ended" and not state.agent_accepted and state.outcome != "transferred"
+
+
+def _caller_gone_twiml() -> str:
+    response = VoiceResponse()
+    response.say(CALLER_GONE, language=services().style.language)
+    response.hangup()
+    return str(response)
+
+
+def _tell_agent_caller_gone(state: CallState) -> None:
+    """The agent is hearing the whisper of a caller who just left: switch their leg to say so."""
+    rest = services().rest
+    if not state.agent_call_sid or rest is None:
+        return
+    try:
+        rest.update_call(state.agent_call_sid, _caller_gone_twiml())
+    except LiveCallError:
+        log.warning("call %s: could not tell the agent's leg that the caller left", state.call_sid)
 
 
 def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
@@ -198,11 +245,21 @@ def _parent_sid() -> str:
 
 def _twiml(reply: Reply) -> Response:
     svc = services()
+    if not reply.outputs:
+        reply = _never_empty(reply)
     if svc.settings.transport == "stream" and reply.state is not None and _waits_for_caller(reply):
         # Back to the media stream: the voice session there speaks the reply's prompts.
         state = reply.state
         return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, state.call_sid, state.caller))
     return _xml(twiml.render(reply, svc.style))
+
+
+def _never_empty(reply: Reply) -> Reply:
+    """An empty <Response/> hangs up in silence: re-ask a caller still in the dialog, else hang up."""
+    state = reply.state
+    if state is not None and state.node != "ended":
+        return services().engine.reask(state)
+    return Reply([Hangup(state.outcome if state else "hangup")], state)
 
 
 def _waits_for_caller(reply: Reply) -> bool:

@@ -41,13 +41,13 @@ def play_file(server: LiveServer, name: str) -> str:
     return call.call_sid
 
 
-def record(server: LiveServer, call_sid: str, outcome: bool = True) -> CallRecord:
-    """The call's record as the server stored it (its workers write behind the call)."""
+def record(server: LiveServer, call_sid: str, outcome: str) -> CallRecord:
+    """The call's record once it shows `outcome` (the workers write behind the call), else as it is."""
     records = SqlCallRecords(make_engine(server.env["DATABASE_URL"]))
     deadline = time.monotonic() + 10
     while True:
         found = records.get(call_sid)
-        if (found is not None and (found.outcome or not outcome)) or time.monotonic() > deadline:
+        if (found is not None and found.outcome == outcome) or time.monotonic() > deadline:
             assert found is not None, f"no record of {call_sid}"
             return found
         time.sleep(0.05)
@@ -116,6 +116,81 @@ def test_behind_a_path_prefix_proxy_the_handshake_is_checked_against_the_prefixe
 def test_silence_after_an_answer_ends_the_call_as_resolved(live_server: LiveServer) -> None:
     before = report(live_server)["outcomes"]["resolved"]
     call_sid = play_file(live_server, "silent_after_answer.yaml")
-    stored = record(live_server, call_sid)
+    stored = record(live_server, call_sid, "resolved")
     assert (stored.outcome, stored.transfer_reason) == ("resolved", "")
     assert report(live_server)["outcomes"]["resolved"] == before + 1
+
+
+# -- 5. the caller hangs up during the transfer ---------------------------------------------------
+
+def transfer_started(server: LiveServer) -> tuple[RemoteDriver, ET.Element]:
+    """A call the caller sends to a person (key 0): the <Dial> the server moved the live call to."""
+    call = driver(server, [])
+    call.start()
+    call.stream.press("0")
+    update = call.updates.get(timeout=30)
+    call.stream.stop()                              # Twilio leaves the stream for the new TwiML
+    call.stream = None
+    dial = ET.fromstring(update["Twiml"]).find("Dial")
+    assert dial is not None, update
+    return call, dial
+
+
+def test_caller_hanging_up_during_the_whisper_is_abandoned_and_the_agent_is_told(live_server: LiveServer) -> None:
+    before = report(live_server)
+    call, dial = transfer_started(live_server)
+    agent_sid = "CA" + "a" * 32
+    whisper = call._post(dial.find("Number").get("url"), {"CallSid": agent_sid, "ParentCallSid": call.call_sid})
+    assert "Press 1 to take the call" in ET.tostring(whisper, encoding="unicode")
+    call._post(live_server.url + "/voice/status", {"CallSid": call.call_sid, "CallStatus": "completed"})
+    told = [u for u in live_server.api.updates if u["call_sid"] == agent_sid]
+    gone = ('<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">The caller hung up before you '
+            'joined. Goodbye.</Say><Hangup /></Response>')
+    assert [u["Twiml"] for u in told] == [gone]     # the agent's leg is switched to say so
+    # An agent who presses 1 anyway is told too, and not bridged to nobody.
+    answer = call.http.post(whisper.find("Gather").get("action"), data={"CallSid": agent_sid, "Digits": "1"},
+                            headers={"X-Twilio-Signature": call.signer.sign_url(
+                                whisper.find("Gather").get("action"), {"CallSid": agent_sid, "Digits": "1"})})
+    assert answer.text == gone
+    action = call._post(dial.get("action"), {"CallSid": call.call_sid, "DialCallStatus": "completed"})
+    assert action.find("Dial") is None              # no next agent rung for a caller who left
+    call.ended = True
+    stored = record(live_server, call.call_sid, "abandoned")
+    assert (stored.outcome, stored.abandoned_at) == ("abandoned", "agent whisper")
+    after = report(live_server)
+    assert after["outcomes"]["abandoned"] == before["outcomes"]["abandoned"] + 1
+    assert after["abandoned_at"].get("agent whisper", 0) == before["abandoned_at"].get("agent whisper", 0) + 1
+    assert after["abandonment_rate"] > 0
+
+
+def test_caller_hanging_up_while_the_agent_rings_is_abandoned(live_server: LiveServer) -> None:
+    call, dial = transfer_started(live_server)
+    call._post(live_server.url + "/voice/status", {"CallSid": call.call_sid, "CallStatus": "completed"})
+    call.ended = True
+    stored = record(live_server, call.call_sid, "abandoned")
+    assert (stored.outcome, stored.abandoned_at, stored.transfer_reason) == \
+        ("abandoned", "agent ringing", "asked for a person")
+    assert report(live_server)["abandoned_at"]["agent ringing"] >= 1
+
+
+# -- 6. the fallback URL mid-call -----------------------------------------------------------------
+
+def test_fallback_mid_call_runs_the_no_answer_path_and_ends_the_record(live_server: LiveServer) -> None:
+    call = driver(live_server, [], agent="no-answer")
+    try:
+        call.start()
+        call.press("1")                             # the bot asks for the order number
+        call.stream.stop()                          # the stream drops and /voice/reconnect fails:
+        call.stream = None                          # Twilio asks the fallback URL
+        doc = call._post(live_server.url + "/voice/fallback",
+                         {"CallSid": call.call_sid, "From": "+15550123", "ErrorCode": "11200",
+                          "ErrorUrl": live_server.url + "/voice/reconnect?attempt=1"})
+        assert "technical problem" in " ".join(s.text or "" for s in doc.iter("Say"))
+        turn = call._run(doc)                       # nobody answers: the caller is not left in silence
+        assert "no one is available" in " ".join(turn.texts)
+        assert "call you back" in " ".join(call.press("2").texts)
+    finally:
+        call.finish()
+    stored = record(live_server, call.call_sid, "voicemail")
+    assert (stored.outcome, stored.transfer_reason) == ("voicemail", "technical problem")
+    assert any(c.call_sid == call.call_sid for c in SqlCallRecords(make_engine(live_server.env["DATABASE_URL"])).callbacks())

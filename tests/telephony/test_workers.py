@@ -51,8 +51,9 @@ def test_webhooks_of_one_call_alternate_between_workers(workers) -> None:
     state = app.extensions["ivr"].engine.state(CALL)
     assert (state.node, state.outcome, state.order_number, state.agent_accepted) == \
         ("ended", "transferred", "48217", True)
-    # Every webhook stepped the same state once, but the status callback: the call had ended.
-    assert state.version == 6
+    # Every webhook stepped the same state once (the whisper too: it marks the transfer's stage),
+    # but the status callback: the call had ended.
+    assert state.version == 7
     records = app.extensions["ivr"].records                         # worker B's records land a moment later
     assert eventually(lambda: [t.caller_text for t in records.get(CALL).turns if t.intent] == ["1", "48217", "0"])
     record = records.get(CALL)
