@@ -56,6 +56,8 @@ class LineTurn:
     latency_ms: float | None = None                       # end of caller audio/keys -> first reply audio
     barge_ins: int = 0                                    # prompts the caller's audio cut short
     call_ms: float = 0.0                                  # call time the step took
+    wall_ms: float = 0.0                                  # real time it took (the line runs ahead)
+    cpu_ms: float = 0.0                                   # this process's CPU time in the step
     replied: bool = False                                 # the bot answered during the step
 
     @property
@@ -142,6 +144,8 @@ class _StepStart:
     replies: int
     clears: int
     clock_ms: float
+    wall_s: float = field(default_factory=time.perf_counter)
+    cpu_s: float = field(default_factory=time.process_time)
 
 
 class PhoneLine:
@@ -164,10 +168,18 @@ class PhoneLine:
         self.closed = False
 
     # -- the caller's side -----------------------------------------------------------------
-    def start(self, caller: str = "", wait: bool = True) -> LineTurn:
-        """Place the call; with wait, return once the greeting has played."""
+    def start(self, caller: str = "", wait: bool = True, state: CallState | None = None) -> LineTurn:
+        """Place the call; with wait, return once the greeting has played.
+
+        With `state`, the call begins in that dialog state instead (its node's grammar, its
+        last prompts replayed), the way a stream that reconnects mid-call picks the call up.
+        """
         if self.watch not in self.engine.observers:
             self.engine.observers.append(self.watch)
+        if state is not None:
+            placed = state.copy()
+            placed.call_sid, placed.version = self.call_sid, 1
+            self.engine.sessions.save(placed)
         return self._open_stream(caller, wait)
 
     def reconnect(self) -> LineTurn:
@@ -310,4 +322,6 @@ class PhoneLine:
             transfer=next((o for r in replies for o in r.outputs if isinstance(o, Handover)), None),
             updates=updates, hung_up=any("<Hangup" in doc for doc in updates), ended=self.ended,
             latency_ms=latency, barge_ins=self.sink.clears - step.clears,
-            call_ms=self.clock_ms - step.clock_ms, replied=bool(replies) or bool(updates))
+            call_ms=self.clock_ms - step.clock_ms, replied=bool(replies) or bool(updates),
+            wall_ms=round((time.perf_counter() - step.wall_s) * 1000, 1),
+            cpu_ms=round((time.process_time() - step.cpu_s) * 1000, 1))

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from click.testing import CliRunner
 
+from app.cli import main
 from app.config import Settings
 from app.dialog.events import Heard, NoInput
+from app.dialog.state import CallState
 from app.factory import build_services
 from app.services import Services
 from app.sim.hearing import caller_voice
@@ -64,14 +67,16 @@ def test_a_spoken_turn_goes_through_the_recognizer_faster_than_real_time(service
     line = PhoneLine(services)
     greeting = line.start("+15550123")
     assert "How can I help" in " ".join(greeting.texts)
+    audio = voice("what are your hours")
     began = time.perf_counter()
-    turn = line.say(ulaw_to_pcm16(voice("what are your hours")), encoding="pcm16")
+    turn = line.say(ulaw_to_pcm16(audio), encoding="pcm16")
     wall_ms = (time.perf_counter() - began) * 1000
     assert [type(e) for e in turn.events] == [Heard] and turn.intent == "store_hours"
     assert 0 < turn.confidence <= 1
     assert "9 am to 8 pm" in " ".join(turn.texts) and line.node == "anything_else"
     # The step lasted until the answer had played out, on the call's clock, not the wall's.
     assert turn.call_ms > 5000 and wall_ms < turn.call_ms / 2
+    assert 0 < turn.cpu_ms and turn.wall_ms <= wall_ms
     assert 0 < turn.latency_ms < 1000
     line.hang_up()
 
@@ -119,3 +124,26 @@ def test_words_end_where_the_audio_falls_silent() -> None:
     tone = pcm16_to_ulaw(b"\x00\x40\x00\xc0" * 800)    # 200 ms of a loud square wave
     assert words_end(silence_ulaw(100) + tone + silence_ulaw(300)) == 300.0
     assert words_end(b"") == 0.0
+
+
+def test_a_call_can_begin_in_a_given_dialog_state(services: Services, voice) -> None:
+    line = PhoneLine(services)
+    asked = line.start("+15550100", state=CallState(
+        call_sid="", node="confirm_number", caller="+15550100", task="order_status", pending_number="48217",
+        last_says=[{"prompt": "confirm_number", "params": {"order_number": "48217"}}],
+        last_listen={"params": {"order_number": "48217"}}))
+    assert line.node == "confirm_number" and "48217" in " ".join(asked.texts)
+    turn = line.say(voice("yes"))
+    assert turn.intent == "yes" and "Order 48217" in " ".join(turn.texts)
+    line.hang_up()
+
+
+def test_ivr_sim_audio_runs_a_script_through_the_line(tmp_path: Path) -> None:
+    script = ROOT / "tests" / "calls_audio" / "greeting_then_agent.yaml"
+    env = {"IVR_DATA_DIR": str(tmp_path / "var"), "IVR_ASR": "pocketsphinx", "IVR_TRANSPORT": "keypad",
+           "AGENT_NUMBER": "+15550199"}
+    result = CliRunner().invoke(main, ["sim", "--script", str(script), "--audio", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["passed"] and report["outcome"] == "transferred"
+    assert report["turns"][1]["intent"] == "agent" and 0 <= report["turns"][1]["latency_ms"] < 1500
