@@ -63,11 +63,14 @@ class LineDriver(InProcessDriver):
         leg = BotTurn(ended=True)
         for event in agent_events(self.agent):
             reply = self.engine.handle(self.call_sid, event)
-            # Nobody took the call: Twilio opens the stream again and the bot speaks there.
-            back = self._heard(self.line.reconnect()) if _waits_for_caller(reply) else self._absorb(reply)
+            if _waits_for_caller(reply):
+                # Nobody took the call: Twilio opens the stream again and the bot speaks there.
+                back = self._heard(self.line.reconnect())
+                leg.ended = back.ended
+            else:
+                back = self._absorb(reply)
             leg.texts += back.texts
             leg.hung_up = leg.hung_up or back.hung_up
-            leg.ended = back.ended if _waits_for_caller(reply) else leg.ended
         return leg
 
 
