@@ -60,6 +60,7 @@ class Reply:
     state: CallState | None = None
     heard: Heard | None = None            # the classified caller utterance this reply answers
     asr_latency_ms: float | None = None   # recognizer time for that utterance, when known
+    superseded: bool = False              # a newer media stream carries the call: this one must stop
 
     @property
     def texts(self) -> list[str]:
@@ -94,26 +95,49 @@ class Engine:
         self.today = today
         self.survey = survey
 
-    def start(self, call_sid: str, caller: str = "", called: str = "") -> Reply:
-        """A call arrived; a repeated start of a known call re-asks instead of restarting."""
+    def start(self, call_sid: str, caller: str = "", called: str = "", stream: str = "") -> Reply:
+        """A call arrived; a repeated start of a known call re-asks instead of restarting.
+
+        `stream`: the media stream starting (a reconnect, or Twilio opening a second websocket for
+        the call). It takes the call over: the stream it replaces gets `superseded` replies.
+        """
         existing = self.state(call_sid)
         if existing is not None and not existing.ended:
+            if stream and existing.stream_sid != stream:
+                existing = self._claim(existing, stream)
             return self.reask(existing)
         # Started from what was just read (nothing, or an ended call whose CallSid came again).
         fresh = CallState(call_sid=call_sid, version=existing.version if existing else 0)
-        return self.handle(call_sid, self._call_started(call_sid, caller, called), loaded=fresh)
+        return self.handle(call_sid, self._call_started(call_sid, caller, called), loaded=fresh, stream=stream)
+
+    def superseded(self, call_sid: str, stream: str) -> bool:
+        """True when another media stream has taken this call over."""
+        state = self.state(call_sid)
+        return state is not None and state.stream_sid not in ("", stream)
+
+    def _claim(self, state: CallState, stream: str) -> CallState:
+        """Record the stream now carrying the call (compare-and-set: a racing step retries)."""
+        for attempt in range(2):
+            claimed = state.copy()
+            claimed.stream_sid, claimed.version = stream, claimed.version + 1
+            try:
+                self.sessions.save(claimed)
+                return claimed
+            except StaleState:
+                state = self.load(state.call_sid) or state
+        return state
 
     def reask(self, state: CallState) -> Reply:
         """The current question again, as on a repeated start (nothing is stored)."""
         return self._render(state, replay(state.copy()))
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
-             asr_latency_ms: float | None = None) -> Reply:
+             asr_latency_ms: float | None = None, stream: str = "") -> Reply:
         """Recognised caller speech: classify it against what the current node expects."""
         match = self.matcher.match(text, self.expected(call_sid))
         confidence = min(match.confidence, asr_confidence)
         heard = Heard(match.intent, confidence, dict(match.slots), redact(text))
-        return self.handle(call_sid, heard, asr_latency_ms)
+        return self.handle(call_sid, heard, asr_latency_ms, stream=stream)
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""
@@ -149,23 +173,27 @@ class Engine:
             return None
 
     def handle(self, call_sid: str, event: Event, asr_latency_ms: float | None = None,
-               loaded: CallState | None = None) -> Reply:
-        """Step the call's flow with one event (from `loaded`, the state just read, if given)."""
+               loaded: CallState | None = None, stream: str = "") -> Reply:
+        """Step the call's flow with one event (from `loaded`, the state just read, if given).
+
+        An event from a media stream (`stream`) the call no longer belongs to is not counted:
+        the reply is empty and `superseded`.
+        """
         # A StaleState (another worker raced us) is retried once, from a fresh read.
         with bind_call(call_sid):
             try:
-                return self._handle_retrying(call_sid, event, asr_latency_ms, loaded)
+                return self._handle_retrying(call_sid, event, asr_latency_ms, loaded, stream)
             except Exception:  # noqa: BLE001 - a caller must never hear silence because of a bug or an outage
                 log.exception("call %s: could not handle %s; transferring", call_sid, type(event).__name__)
                 return self._emergency_transfer(call_sid, event)
 
     def _handle_retrying(self, call_sid: str, event: Event, asr_latency_ms: float | None,
-                         loaded: CallState | None) -> Reply:
+                         loaded: CallState | None, stream: str) -> Reply:
         try:
-            return self._handle_once(call_sid, event, asr_latency_ms, loaded)
+            return self._handle_once(call_sid, event, asr_latency_ms, loaded, stream)
         except StaleState:
             log.warning("call %s: concurrent update, retrying", call_sid)
-            return self._handle_once(call_sid, event, asr_latency_ms)
+            return self._handle_once(call_sid, event, asr_latency_ms, stream=stream)
 
     def _emergency_transfer(self, call_sid: str, event: Event) -> Reply:
         """Storage (or our own code) failed mid-call: apologise and hand over with what we know."""
@@ -180,10 +208,13 @@ class Engine:
         return reply
 
     def _handle_once(self, call_sid: str, event: Event, asr_latency_ms: float | None,
-                     loaded: CallState | None = None) -> Reply:
+                     loaded: CallState | None = None, stream: str = "") -> Reply:
         state = loaded or self.sessions.load(call_sid) or CallState(call_sid=call_sid)
+        if stream and state.stream_sid not in ("", stream):
+            return Reply([], state, superseded=True)
         self._notify("on_event", state, event)
         state, actions = self._run(state, event)
+        state.stream_sid = stream or state.stream_sid
         state.version += 1
         reply = self._render(state, actions)
         reply.heard = event if isinstance(event, Heard) else None

@@ -41,6 +41,7 @@ class CallState:
     transfer_attempts: int = 0
     survey: bool = False                  # ask the 1-5 satisfaction question before goodbye
     satisfaction: int | None = None       # the caller's key, 1 to 5
+    stream_sid: str = ""                  # the Media Streams stream that carries the call now
     version: int = 0                      # bumped on every step; guards against lost updates
 
     def to_json(self) -> str:

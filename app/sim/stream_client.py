@@ -30,11 +30,11 @@ class StreamClient:
     """One websocket: a sender thread keeps 20 ms frames flowing (silence unless the caller talks)."""
 
     def __init__(self, url: str, signature: str, call_sid: str, parameters: dict[str, str],
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, stream_sid: str = "") -> None:
         self.ws = websocket.create_connection(url, header=[f"X-Twilio-Signature: {signature}"], timeout=10)
         self.ws.settimeout(None)   # the bot may be silent for long stretches; only close ends us
         self.speed = speed
-        self.stream_sid = "MZ" + call_sid[2:]
+        self.stream_sid = stream_sid or "MZ" + call_sid[2:]
         self.outbox: queue.Queue[bytes | tuple[str, str]] = queue.Queue()
         self.frames_sent = 0
         self.heard = Heard()

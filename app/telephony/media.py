@@ -91,6 +91,8 @@ class StreamSession:
             self.bad = 0
             if isinstance(message, streams.Stop) or not self._dispatch(message):
                 return
+            if self.call is not None and self.call.superseded:
+                return      # closing the socket: a newer stream carries the call
 
     def _dispatch(self, message: streams.Message) -> bool:
         if isinstance(message, streams.Start):
@@ -111,7 +113,7 @@ class StreamSession:
             log.warning("media stream: second start message ignored")
             return True
         sink = WebsocketSink(self.ws, start.stream_sid, start.call_sid, self.rest)
-        self.call = VoiceCall(start.call_sid, self.kit, sink)
+        self.call = VoiceCall(start.call_sid, self.kit, sink, start.stream_sid)
         with bind_call(start.call_sid):
             self.call.begin(start.parameters.get("caller", ""))
         return True

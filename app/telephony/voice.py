@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
 from app.dialog.actions import Hangup, Listen, RecordMessage
-from app.dialog.events import Digits, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
+from app.dialog.events import Digits, Event, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
 from app.engine import Engine, Handover, Reply, Speak
 from app.speech.audio import ulaw_to_pcm16
 from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
@@ -27,6 +27,7 @@ DIGIT_TIMEOUT_MS = 3000
 MESSAGE_SILENCE_MS = 2500
 LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
                                # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
+OWNER_CHECK_FRAMES = 50       # once a second: is this stream still the one carrying the call?
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 
 
@@ -57,8 +58,11 @@ class VoiceKit:
 class VoiceCall:
     """One call's live audio loop; every method returns quickly (the transport's thread runs it)."""
 
-    def __init__(self, call_sid: str, kit: VoiceKit, sink: Sink) -> None:
+    def __init__(self, call_sid: str, kit: VoiceKit, sink: Sink, stream_sid: str = "") -> None:
         self.call_sid = call_sid
+        self.stream_sid = stream_sid          # "" where no stream carries the call (simulator)
+        self.superseded = False               # a newer stream took the call over: stop here
+        self.frames = 0
         self.kit = kit
         self.sink = sink
         self.recognizer = kit.asr.new_recognizer()  # type: ignore[attr-defined]
@@ -79,11 +83,14 @@ class VoiceCall:
 
     def begin(self, caller: str = "") -> None:
         """The stream is up: greet (or, on a reconnect, repeat the last question)."""
-        self._perform(self.kit.engine.start(self.call_sid, caller))
+        self._perform(self.kit.engine.start(self.call_sid, caller, stream=self.stream_sid))
 
     def on_audio(self, ulaw: bytes) -> None:
         """20 ms of caller audio."""
         if self.finished:
+            return
+        self.frames += 1
+        if self.frames % OWNER_CHECK_FRAMES == 0 and self._taken_over():
             return
         self._tick_digits()
         if self.listen is None and not self.recording:
@@ -102,7 +109,7 @@ class VoiceCall:
                 self._end_message()
             return
         if self.listen is not None and self.listen.max_digits <= 1:
-            self._turn(lambda: self.kit.engine.handle(self.call_sid, Digits(digit)))
+            self._turn(lambda: self._handle(Digits(digit)))
             return
         self.digits, self.digit_ms = self.digits + digit, 0
         if digit == "#" or len(self.digits.rstrip("#")) >= (self.listen.max_digits if self.listen else 8):
@@ -146,7 +153,7 @@ class VoiceCall:
             log.exception("call %s: recognizer failed", self.call_sid)
             self.keypad_only = True
             self.speaking = False
-            self._turn(lambda: self.kit.engine.handle(self.call_sid, RecognizerFailed("accept failed")))
+            self._turn(lambda: self._handle(RecognizerFailed("accept failed")))
             return
         if result is not None and result.text:
             self.endpointer.partial(result.text)
@@ -164,7 +171,8 @@ class VoiceCall:
         if not final.text.strip():
             self.turn_ended_at = None
             return  # a cough or line noise: keep listening, the no-input clock keeps running
-        self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms))
+        self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms,
+                                                   stream=self.stream_sid))
 
     def _tick_silence(self) -> None:
         if self.speaking or self.playing or self.digits:
@@ -175,7 +183,7 @@ class VoiceCall:
             if self.recording:
                 self._end_message()
             else:
-                self._turn(lambda: self.kit.engine.handle(self.call_sid, NoInput()))
+                self._turn(lambda: self._handle(NoInput()))
 
     def _tick_digits(self) -> None:
         if not self.digits:
@@ -187,13 +195,13 @@ class VoiceCall:
     def _submit_digits(self) -> None:
         entry, self.digits = self.digits.rstrip("#"), ""
         if entry:
-            self._turn(lambda: self.kit.engine.handle(self.call_sid, Digits(entry)))
+            self._turn(lambda: self._handle(Digits(entry)))
         else:
-            self._turn(lambda: self.kit.engine.handle(self.call_sid, NoInput()))
+            self._turn(lambda: self._handle(NoInput()))
 
     def _end_message(self, transcript: str = "") -> None:
         self.recording = False
-        self._turn(lambda: self.kit.engine.handle(self.call_sid, MessageRecorded(transcript.strip())))
+        self._turn(lambda: self._handle(MessageRecorded(transcript.strip())))
 
     def _barge_in(self) -> None:
         if self.playing:
@@ -206,7 +214,24 @@ class VoiceCall:
         self.quiet_ms = 0
         self._perform(handle())
 
+    def _handle(self, event: Event) -> Reply:
+        return self.kit.engine.handle(self.call_sid, event, stream=self.stream_sid)
+
+    def _taken_over(self) -> bool:
+        """Twilio opened a newer stream for this call (it does, before the old one is gone)."""
+        if self.stream_sid and self.kit.engine.superseded(self.call_sid, self.stream_sid):
+            self._stop_superseded()
+        return self.superseded
+
+    def _stop_superseded(self) -> None:
+        log.warning("call %s: stream %s replaced by a newer stream; closing it", self.call_sid, self.stream_sid)
+        self.superseded = self.finished = True
+        self.listen, self.after_playback = None, []
+
     def _perform(self, reply: Reply) -> None:
+        if reply.superseded:
+            self._stop_superseded()
+            return
         self.last_reply_at = time.perf_counter()
         for output in reply.outputs:
             if isinstance(output, Speak):
@@ -260,7 +285,7 @@ class VoiceCall:
         if not self._update_call(twiml.render(Reply([handover]), self.kit.style)):
             # Twilio would not move the call: say so and offer a message instead of dead air.
             self.finished = False
-            self._turn(lambda: self.kit.engine.handle(self.call_sid, TransferEnded("failed")))
+            self._turn(lambda: self._handle(TransferEnded("failed")))
 
     def _update_call(self, doc: str) -> bool:
         try:

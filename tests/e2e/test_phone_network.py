@@ -14,6 +14,7 @@ import websocket
 from app.sim.remote import RemoteDriver
 from app.sim.runner import run_script
 from app.sim.script import load_script, parse_script
+from app.sim.stream_client import StreamClient
 from app.store.database import make_engine
 from app.store.records import CallRecord, SqlCallRecords
 from app.telephony.security import SignatureChecker
@@ -194,3 +195,33 @@ def test_fallback_mid_call_runs_the_no_answer_path_and_ends_the_record(live_serv
     stored = record(live_server, call.call_sid, "voicemail")
     assert (stored.outcome, stored.transfer_reason) == ("voicemail", "technical problem")
     assert any(c.call_sid == call.call_sid for c in SqlCallRecords(make_engine(live_server.env["DATABASE_URL"])).callbacks())
+
+
+# -- 3. two streams for one call ------------------------------------------------------------------
+
+def test_a_second_stream_for_the_call_replaces_the_first_and_each_silence_counts_once(
+        live_server: LiveServer) -> None:
+    call = driver(live_server, [])
+    first = None
+    try:
+        call.start()
+        first = call.stream
+        url = live_server.url.replace("http://", "ws://") + "/media"
+        params = {"call_sid": call.call_sid, "caller": "+15550123"}
+        # Twilio opens a new websocket for the call while the old one is still up.
+        call.stream = StreamClient(url, call.signer.sign_url(url, {}), call.call_sid, params, SPEED,
+                                   stream_sid="MZ" + "b" * 32)
+        again = call.collect(require_reply=True)
+        assert "how can i help" in " ".join(again.texts).lower()
+        assert first.closed.wait(10), "the older stream was not closed"
+        turn = call.silence(7)                      # one silence: one re-ask, not "silent twice"
+        assert "how can i help" in " ".join(turn.texts).lower()
+        assert turn.transfer is None and call.updates.empty()
+        turn = call.silence(7)                      # the second silence, on the newer stream
+        assert turn.transfer is not None and "silent twice" in turn.transfer["summary"]
+    finally:
+        if first is not None:
+            first.stop()
+        call.finish()
+    stored = record(live_server, call.call_sid, "transferred")
+    assert [t.intent for t in stored.turns].count("no_input") == 2
