@@ -258,7 +258,8 @@ class PhoneLine:
     def _open_stream(self, caller: str, wait: bool) -> LineTurn:
         self.caller = caller
         self.sink = LineSink()
-        self.call = VoiceCall(self.call_sid, self.kit, self.sink)
+        # Each stream Twilio opens has its own sid; the newest one carries the call.
+        self.call = VoiceCall(self.call_sid, self.kit, self.sink, "MZ" + uuid.uuid4().hex)
         step = self._step()
         self._at_tick()
         self.call.begin(caller)
