@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,18 @@ class SettingsError(ValueError):
 TRANSPORTS = ("stream", "record", "keypad")
 ASR_ENGINES = ("auto", "vosk", "pocketsphinx")
 _E164 = re.compile(r"^\+?[0-9]{3,15}$")
+
+
+# Where the grammars and prompts that come with the package are: a built wheel carries them
+# as package data (setup.py copies them into app/data/); a checkout or an editable install
+# reads them where they are kept, beside app/. IVR_GRAMMARS_DIR and IVR_PROMPTS_DIR override.
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def language_files(name: str) -> Path:
+    """The packaged `grammars` or `prompts` directory, wherever the package is installed."""
+    packaged = _PACKAGE / "data" / name
+    return packaged if packaged.is_dir() else _PACKAGE.parent / name
 
 
 @dataclass(frozen=True)
@@ -35,8 +48,8 @@ class Settings:
     asr: str = "auto"
     transport: str = "stream"
     data_dir: Path = Path("var")
-    grammars_dir: Path = Path("grammars")
-    prompts_dir: Path = Path("prompts")
+    grammars_dir: Path = field(default_factory=lambda: language_files("grammars"))
+    prompts_dir: Path = field(default_factory=lambda: language_files("prompts"))
     agent_token: str | None = None
     endpoint_silence_ms: int = 600
     max_utterance_s: float = 12.0
@@ -116,15 +129,19 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _positive_int(raw: str) -> int:
-    value = int(raw)
+    # int()'s own message ("invalid literal for int() with base 10") means nothing to an operator.
+    value = int(raw) if re.fullmatch(r"[+-]?\d+", raw) else 0
     if value <= 0:
         raise ValueError(f"expected a positive whole number, got {raw!r}")
     return value
 
 
 def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if value <= 0:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
         raise ValueError(f"expected a positive number, got {raw!r}")
     return value
 
@@ -207,4 +224,12 @@ def _reject_unknown(env: Mapping[str, str]) -> None:
     """An IVR_* variable we do not know is almost always a typo: say so instead of ignoring it."""
     unknown = sorted(k for k in env if k.startswith("IVR_") and k not in _FIELDS)
     if unknown:
-        raise SettingsError(f"{unknown[0]}: unknown setting (known: {', '.join(sorted(_FIELDS))})")
+        raise SettingsError(f"{unknown[0]}: unknown setting; {_suggestion(unknown[0])}")
+
+
+def _suggestion(name: str) -> str:
+    """The closest known name (a typo is the usual cause), else where the list is."""
+    # Compared without the shared IVR_ prefix, which would make any two names look alike.
+    known = [k.removeprefix("IVR_") for k in _FIELDS if k.startswith("IVR_")]
+    close = difflib.get_close_matches(name.removeprefix("IVR_"), known, n=1, cutoff=0.7)
+    return f"did you mean IVR_{close[0]}?" if close else "the README's Settings table lists every IVR_ name"

@@ -1,6 +1,9 @@
 """gunicorn settings for the Procfile's web process (the port comes from the Procfile's --bind)."""
 import gc
 import os
+import shlex
+import socket
+import sys
 from pathlib import Path
 
 # One worker per core plus one, unless WEB_CONCURRENCY says otherwise (a value set here wins
@@ -62,3 +65,42 @@ def when_ready(server: object) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _binds(argv: list[str], env_args: str) -> list[str]:
+    """The addresses gunicorn will listen on, parsed by gunicorn's own option parser."""
+    from gunicorn.config import Config
+
+    parser = Config().parser()
+    found: list[str] = []
+    for args in (shlex.split(env_args), argv):
+        found = parser.parse_known_args(args)[0].bind or found
+    return found or ["127.0.0.1:8000"]
+
+
+def _in_use(bind: str) -> bool:
+    """True when a TCP address cannot be bound now (another server listens there)."""
+    if bind.startswith(("unix:", "fd://")):
+        return False
+    host, _, port = bind.rpartition(":")
+    with socket.socket(socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as gunicorn binds
+        try:
+            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
+        except OSError:
+            return True
+    return False
+
+
+def refuse_busy_port(argv: list[str], env_args: str) -> None:
+    """Stop before the app loads when the port is taken: gunicorn would first load the app
+    (preload: "IVR ready") and then retry the bind with a screenful of errors."""
+    for bind in _binds(argv, env_args):
+        if _in_use(bind):
+            print(f"ivr: cannot start: PORT: {bind} is already in use by another program; "
+                  "stop it or set PORT to a free port", file=sys.stderr)
+            sys.exit(2)
+
+
+if Path(sys.argv[0]).name == "gunicorn" or sys.argv[0].endswith("gunicorn/__main__.py"):
+    refuse_busy_port(sys.argv[1:], os.environ.get("GUNICORN_CMD_ARGS", ""))

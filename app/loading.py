@@ -5,16 +5,21 @@ from pathlib import Path
 
 import yaml
 
-from app.config import Settings
+from app.config import Settings, SettingsError
 from app.dialog.prompts import PromptError, Prompts
-from app.nlu.grammar import Grammar, load_grammar
+from app.nlu.grammar import Grammar, GrammarError, load_grammar
+
+
+class LanguageFilesError(SettingsError):
+    """Grammars or prompts are missing or broken; the message says where it looked."""
 
 
 def load_prompts(prompts_dir: Path, lang: str, disclosure: str | None = None) -> Prompts:
     """prompts/<lang>.yaml as a Prompts catalog; a missing or broken file is a clear error."""
     path = prompts_dir / f"{lang}.yaml"
     if not path.is_file():
-        raise PromptError(f"{path}: no prompts for language {lang!r}")
+        raise PromptError(f"{path}: no prompts for language {lang!r} (IVR_PROMPTS_DIR names a "
+                          f"directory holding <lang>.yaml)")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -26,6 +31,10 @@ def load_language(settings: Settings) -> tuple[Grammar, Prompts]:
     """The grammar and prompts for the configured language."""
     grammar_dir = settings.grammars_dir / settings.lang
     if not grammar_dir.is_dir():
-        raise FileNotFoundError(f"{grammar_dir}: no grammars for language {settings.lang!r}")
-    return load_grammar(grammar_dir), load_prompts(settings.prompts_dir, settings.lang,
-                                                   settings.bot_disclosure)
+        raise LanguageFilesError(f"{grammar_dir.resolve()}: no grammars for language {settings.lang!r} "
+                                 f"(IVR_GRAMMARS_DIR names a directory holding <lang>/*.yaml)")
+    try:
+        return load_grammar(grammar_dir), load_prompts(settings.prompts_dir, settings.lang,
+                                                       settings.bot_disclosure)
+    except (GrammarError, PromptError) as exc:
+        raise LanguageFilesError(str(exc)) from None

@@ -20,6 +20,8 @@ _call_sid: contextvars.ContextVar[str] = contextvars.ContextVar("call_sid", defa
 # A phone-number-like run: 7-15 digits, optional +, not inside a word (CallSids hold digit runs).
 _PHONE = re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)")
 KEEP_TAIL, KEEP_HEAD, MIN_HIDDEN = 4, 4, 3
+# Libraries that log every request's headers at info: about ten lines per REST call.
+QUIET_BELOW_DEBUG = ("twilio.http_client",)
 
 
 def mask_phone(number: str) -> str:
@@ -104,4 +106,6 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> log
     handler = make_handler(stream)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET_BELOW_DEBUG:
+        logging.getLogger(name).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
     return handler

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-import sys
+import shutil
 from functools import lru_cache
 from typing import Sequence
 
@@ -33,8 +33,9 @@ def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: M
     """The recognizer (loaded once per process), prompt audio and the voice kit calls share."""
     asr, reason = choose_engine(settings.asr, settings.lang, settings.vosk_model_path,
                                 settings.models_dir or default_cache_dir())
-    print(reason, file=sys.stderr)   # the engine in use, and why, at every start
-    log.info(reason)
+    # The engine in use and why, once per start (the preloaded master; workers inherit it).
+    log.log(logging.WARNING if "WARNING" in reason else logging.INFO, reason)
+    warn_without_espeak()
     synth = Synthesizer(settings.data_dir / "tts", settings.tts_voice, settings.tts_rate)
     render_static_prompts(synth, prompts)
     phrases_for = phrases_lookup(grammar)
@@ -45,6 +46,15 @@ def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: M
                    no_input_ms=int(settings.no_input_s * 1000))
     recorded = RecordedTurns(engine, rest, asr, phrases_for, settings.keep_recordings)
     return kit, recorded, asr.name
+
+
+def warn_without_espeak() -> bool:
+    """Say once, at start-up, that prompts fall back to pyttsx3 (its voice and timing differ)."""
+    if shutil.which("espeak-ng") or shutil.which("espeak"):
+        return False
+    log.warning("espeak-ng not found: prompts are synthesized with pyttsx3 instead "
+                "(install the espeak-ng package for the tested voice)")
+    return True
 
 
 def render_static_prompts(synth: Synthesizer, prompts: Prompts) -> int:

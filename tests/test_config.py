@@ -45,7 +45,12 @@ def test_a_path_prefix_in_public_url_is_kept_in_the_stream_url() -> None:
     ({**BASE, "VOSK_MODEL_PATH": "/no/such/model"}, "VOSK_MODEL_PATH: no such directory"),
     ({**BASE, "IVR_TRANSPORT": "carrier-pigeon"}, "IVR_TRANSPORT: expected one of stream, record, keypad"),
     ({**BASE, "IVR_ENDPOINT_SILENCE_MS": "-5"}, "IVR_ENDPOINT_SILENCE_MS: expected a positive"),
-    ({**BASE, "IVR_TRASNPORT": "stream"}, "IVR_TRASNPORT: unknown setting"),
+    ({**BASE, "IVR_TRASNPORT": "stream"}, "IVR_TRASNPORT: unknown setting; did you mean IVR_TRANSPORT?"),
+    ({**BASE, "IVR_ENDPOINT_SILENCE_MS": "abc"},
+     "IVR_ENDPOINT_SILENCE_MS: expected a positive whole number, got 'abc'"),
+    ({**BASE, "IVR_NO_INPUT_S": "soon"}, "IVR_NO_INPUT_S: expected a positive number, got 'soon'"),
+    ({**BASE, "IVR_NO_INPUT_S": "nan"}, "IVR_NO_INPUT_S: expected a positive number, got 'nan'"),
+    ({**BASE, "IVR_COLOUR": "blue"}, "IVR_COLOUR: unknown setting; the README's Settings table lists"),
 ])
 def test_bad_settings_name_the_variable(env, message) -> None:
     with pytest.raises(SettingsError) as info:

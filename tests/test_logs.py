@@ -93,3 +93,26 @@ def test_configure_logging_installs_one_json_handler_on_the_root() -> None:
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
+
+
+def test_a_rest_call_logs_no_header_lines_at_info_but_does_at_debug() -> None:
+    from app.sim.twilio_api import serve_fake_api
+    from app.telephony.rest import TwilioRest
+
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    api, stop = serve_fake_api()
+    try:
+        rest = TwilioRest("AC" + "0" * 32, "token", api.base_url)
+        for configured, expect_client_lines in (("INFO", False), ("DEBUG", True)):
+            stream = io.StringIO()
+            configure_logging(configured, stream)
+            rest.update_call("CA" + "1" * 32, "<Response><Hangup/></Response>")
+            loggers = {line["logger"] for line in parsed(stream)}
+            assert ("twilio.http_client" in loggers) is expect_client_lines, configured
+        assert len(api.updates) == 2
+    finally:
+        stop()
+        root.handlers[:] = saved
+        root.setLevel(level)
+        logging.getLogger("twilio.http_client").setLevel(logging.NOTSET)

@@ -6,7 +6,10 @@ import click
 
 @click.group()
 def main() -> None:
-    """Voice IVR bot server: run it, simulate calls, classify utterances, manage models."""
+    """Tools for the voice IVR bot server: simulate calls, classify utterances, seed data,
+    manage speech models, report KPIs, purge records, measure a running server.
+
+    The server itself is the Procfile's gunicorn line (`make run`)."""
 
 
 def _register() -> None:

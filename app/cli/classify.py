@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from app.cli import main
+from app.config import language_files
 
 if TYPE_CHECKING:  # the matcher pulls in numpy and rapidfuzz: loaded only when a command runs
     from app.nlu.intents import Matcher
 
 GRAMMARS_OPTION = click.option(
-    "--grammars-dir", type=click.Path(path_type=Path), default=Path("grammars"), show_default=True,
-    help="Directory holding one grammar directory per language.")
+    "--grammars-dir", type=click.Path(path_type=Path), envvar="IVR_GRAMMARS_DIR",
+    default=lambda: language_files("grammars"),
+    help="Directory holding one grammar directory per language (default: IVR_GRAMMARS_DIR, else the "
+         "grammars installed with the package).")
 LANG_OPTION = click.option("--lang", default="en", show_default=True, help="Language of the utterances.")
 
 
@@ -28,7 +31,8 @@ def load_matcher(grammars_dir: Path, lang: str) -> "Matcher":
     if not directory.is_dir() or not any(directory.glob("*.yaml")):
         known = sorted(p.name for p in grammars_dir.iterdir() if p.is_dir()) if grammars_dir.is_dir() else []
         raise click.BadParameter(
-            f"no grammar for language '{lang}' in {grammars_dir}/ (available: {', '.join(known) or 'none'})",
+            f"no grammar for language '{lang}' in {grammars_dir.resolve()}/ (available: "
+            f"{', '.join(known) or 'none'}; --grammars-dir or IVR_GRAMMARS_DIR points elsewhere)",
             param_hint="'--lang'")
     try:
         return Matcher(load_grammar(directory))

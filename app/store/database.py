@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from app.config import SettingsError
+
 metadata = sa.MetaData()
 
 # Modules that define tables on `metadata`; create_schema imports them so every table is known.
@@ -292,4 +294,16 @@ def create_schema(engine: sa.Engine) -> None:
     """Create every table the store modules define (idempotent)."""
     for module in TABLE_MODULES:
         importlib.import_module(module)
-    ensure_tables(engine)
+    try:
+        ensure_tables(engine)
+    except sa.exc.DBAPIError as exc:
+        # The first connection is made here, at start-up: one line naming the setting, not
+        # the driver's traceback.
+        raise SettingsError(f"DATABASE_URL: cannot use {engine.url.render_as_string(hide_password=True)}: "
+                            f"{first_line(exc.orig)}") from None
+
+
+def first_line(error: BaseException | None) -> str:
+    """A driver error's first line ("connection refused"), without its hints and SQL."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 import sqlalchemy as sa
 
 from app.dialog.state import CallState
-from app.store.database import DriverStatement, ensure_tables, make_engine, metadata, thread_connections
+from app.config import SettingsError
+from app.store.database import (DriverStatement, ensure_tables, first_line, make_engine, metadata,
+                                thread_connections)
 
 if TYPE_CHECKING:
     import redis
@@ -207,6 +209,17 @@ class RedisSessions:
         self._save = self.client.register_script(_SAVE)
         self._purge = self.client.register_script(_PURGE)
 
+    def check_reachable(self) -> None:
+        """At start-up: an unreachable Redis is one line naming REDIS_URL, not a failed first call."""
+        import redis
+
+        try:
+            self.client.ping()
+        except redis.exceptions.RedisError as exc:
+            where = self.client.connection_pool.connection_kwargs
+            place = where.get("path") or f"{where.get('host', 'localhost')}:{where.get('port', 6379)}"
+            raise SettingsError(f"REDIS_URL: cannot reach redis at {place}: {first_line(exc)}") from None
+
     def load(self, call_sid: str) -> CallState | None:
         """The call's last saved state, or None."""
         text = self.client.hget(self._call_prefix + call_sid, "state")
@@ -241,5 +254,7 @@ def open_sessions(database_url: str, redis_url: str | None = None,
                   engine: sa.Engine | None = None) -> SessionStore:
     """Redis when a REDIS_URL is set, else the SQL database (reusing `engine` when given)."""
     if redis_url:
-        return RedisSessions(redis_url)
+        store = RedisSessions(redis_url)
+        store.check_reachable()
+        return store
     return SqlSessions(engine if engine is not None else make_engine(database_url))

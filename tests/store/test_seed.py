@@ -98,6 +98,21 @@ def test_cli_seed_postgres(postgres_server) -> None:
     assert all_orders(make_engine(url)) == ORDERS
 
 
-def test_cli_seed_rejects_other_databases() -> None:
-    result = run_seed("--database-url", "mysql://localhost/ivr")
-    assert result.exit_code == 2 and "unsupported database URL" in result.output
+def test_cli_seed_rejects_other_databases_naming_where_the_url_came_from() -> None:
+    given = run_seed("--database-url", "mysql://localhost/ivr")
+    assert given.exit_code == 1
+    assert given.output == ("Error: --database-url: expected sqlite:///path or postgresql://..., "
+                            "got 'mysql://localhost/ivr'\n")
+    from_env = run_seed("--if-absent", env={"DATABASE_URL": "nonsense://x"})
+    assert from_env.exit_code == 1
+    assert from_env.output == "Error: DATABASE_URL: expected sqlite:///path or postgresql://..., got 'nonsense://x'\n"
+
+
+def test_cli_seed_says_in_one_line_that_the_database_is_unreachable() -> None:
+    from tests.servers import free_port
+
+    port = free_port()
+    result = run_seed("--if-absent", env={"DATABASE_URL": f"postgresql://ivr@127.0.0.1:{port}/ivr"})
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"Error: DATABASE_URL: cannot use postgresql+psycopg://ivr@127.0.0.1:{port}/ivr: ")
