@@ -10,24 +10,21 @@ from app.sim.script import Script
 HELP = "Type what the caller says. /press 123# presses keys, /silence 6 stays silent, /quit hangs up."
 
 
-def run_interactive(settings: Settings, url: str | None = None, audio: bool = False,
-                    demo_data: bool = True, caller: str = "+15550123") -> str:
-    """Run one call typed at the terminal; returns its outcome."""
+def run_interactive(settings: Settings, audio: bool = False, demo_data: bool = True,
+                    caller: str = "+15550123") -> str:
+    """Run one in-process call typed at the terminal; returns its outcome."""
     script = Script(name="interactive", steps=(), caller=caller)
-    if url:
-        from app.sim.remote import remote_driver
-        return _loop(remote_driver(settings, url, script, realtime=True))
     from app.sim.local import local_driver, local_services
-    services, workdir = local_services(settings, demo_data, audio=audio)
-    with workdir:
+    with local_services(settings, demo_data, audio=audio) as services:
         voice = None
         if audio:
             from app.sim.hearing import caller_voice
             voice = caller_voice(settings)
-        return _loop(local_driver(services, script, voice))
+        return play(local_driver(services, script, voice))
 
 
-def _loop(driver: CallDriver) -> str:
+def play(driver: CallDriver) -> str:
+    """Type the caller's part of a call over `driver` (in-process or over --url)."""
     click.echo(HELP)
     turn = driver.start()
     while _show(turn):

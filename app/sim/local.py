@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Callable, Iterator
 
 from app.factory import build_services
 from app.config import Settings
 from app.services import Services
-from typing import Callable
-
 from app.sim.driver import InProcessDriver
 from app.sim.script import Script
 from app.store.database import make_engine
@@ -24,18 +24,23 @@ def demo_settings(settings: Settings, workdir: Path) -> Settings:
     return settings.replace(database_url=url, redis_url=None)
 
 
+@contextmanager
 def local_services(settings: Settings, use_demo_data: bool = True,
-                   audio: bool = False) -> tuple[Services, tempfile.TemporaryDirectory]:
-    """Services for in-process calls; the caller keeps the temp dir alive while calling.
+                   audio: bool = False) -> Iterator[Services]:
+    """Services for in-process calls, in a private directory that outlives their records.
 
     With audio, the services carry the live voice kit of the streaming transport (recognizer,
-    endpointing, prompt audio), as a server hearing callers builds it."""
-    workdir = tempfile.TemporaryDirectory(prefix="ivr-sim-")
-    if use_demo_data:
-        settings = demo_settings(settings, Path(workdir.name))
-    if audio:
-        settings = settings.replace(transport="stream")
-    return build_services(settings, sessions=MemorySessions()), workdir
+    endpointing, prompt audio), as a server hearing callers builds it; without it the engine
+    alone answers, and no recognizer or prompt audio is loaded (the keypad transport)."""
+    with tempfile.TemporaryDirectory(prefix="ivr-sim-") as workdir:
+        if use_demo_data:
+            settings = demo_settings(settings, Path(workdir))
+        settings = settings.replace(transport="stream" if audio else "keypad")
+        services = build_services(settings, sessions=MemorySessions())
+        try:
+            yield services
+        finally:
+            services.records.close()    # the call's records are stored before the directory goes
 
 
 def local_driver(services: Services, script: Script,

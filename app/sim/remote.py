@@ -31,12 +31,6 @@ def numerals(text: str) -> str:
     return _SPACED_DIGITS.sub("", text)
 
 
-def remote_driver(settings: Settings, url: str, script: Script, realtime: bool = True,
-                  voice: Callable[[str], bytes] | None = None) -> "RemoteDriver":
-    """A driver for one call against the server at `url` (its TWILIO_API_BASE must point at us)."""
-    return RemoteDriver(settings, url.rstrip("/"), script, speed=1.0 if realtime else 8.0, voice=voice)
-
-
 class RemoteDriver:
     """Twilio's part of one call: the voice webhook, TwiML, the media stream, the agent's leg."""
 
@@ -44,7 +38,9 @@ class RemoteDriver:
                  voice: Callable[[str], bytes] | None = None, api: FakeTwilioApi | None = None) -> None:
         self.settings, self.url, self.script, self.speed = settings, url, script, speed
         self.signer = SignatureChecker(settings.twilio_auth_token, url)
-        self.http = requests.Session()
+        # A fresh connection per webhook, as Twilio makes them: a kept-alive one may be closed by
+        # the server (idle timeout) just as the next webhook goes out, and a POST is not retried.
+        self.http = requests
         self.call_sid = "CA" + uuid.uuid4().hex
         self.voice = voice or _default_voice(settings, script.voice)
         self.updates: queue.Queue[dict] = queue.Queue()
@@ -55,6 +51,7 @@ class RemoteDriver:
         self.gather: ET.Element | None = None
         self.no_input_url = self.after_stream_url = ""
         self.ended = self.transfer_failed = self.transferred = False
+        self.streamed = False                # Media Streams: the server moves the call over REST
 
     def _on_update(self, update: dict) -> None:
         # The fake API may be shared: only this call's live-call updates concern us.
@@ -120,6 +117,10 @@ class RemoteDriver:
         response = self.http.post(url, data=form, headers=headers, timeout=30)
         if response.status_code == 204:
             return ET.Element("Response")
+        if response.status_code == 403:
+            raise SimError(f"{url} refused the simulator's signature (403): the simulator signs with "
+                           "TWILIO_AUTH_TOKEN (else var/dev-token) and --url; they must be the server's "
+                           "TWILIO_AUTH_TOKEN and PUBLIC_URL")
         if response.status_code != 200 or "xml" not in response.headers.get("Content-Type", ""):
             raise SimError(f"{url} answered {response.status_code}: {response.text[:200]}")
         return ET.fromstring(response.content)
@@ -183,6 +184,7 @@ class RemoteDriver:
             raise SimError("<Connect> without <Stream>")
         params = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
         url = stream.get("url", "")
+        self.streamed = True
         self.stream = StreamClient(url, self.signer.sign_url(url, {}), self.call_sid, params, self.speed)
 
     # -- the agent's leg ---------------------------------------------------------------------
@@ -221,29 +223,50 @@ class RemoteDriver:
         """Let the call run until the bot has answered and finished speaking (or moved the call)."""
         stream = self.stream
         assert stream is not None
-        began = stream.now_ms
+        began, began_at = stream.now_ms, time.perf_counter()
         # The stream's own clock bounds a turn (REPLY_TIMEOUT_MS); this wall-clock bound only
         # turns a stalled simulator into an error that says what it was waiting for.
         give_up = time.perf_counter() + 3 * (REPLY_TIMEOUT_MS + min_ms) / 1000 / self.speed + 30
+        quiet_at: float | None = None
         while True:
             update = self._next_update()
             if update is not None:
                 return self._moved(stream, update)
             if stream.closed.is_set():
                 return self._stream_turn(stream)
-            if self._settled(stream, began, require_reply, min_ms):
-                return self._stream_turn(stream)
+            now = time.perf_counter()
+            if self._settled(stream, began, require_reply, min_ms, now - began_at):
+                quiet_at = quiet_at or self._hold(stream, now)
+                if now - quiet_at >= self._grace_s:
+                    stream.set_pace(self.speed)
+                    return self._stream_turn(stream)
             if time.perf_counter() > give_up:
                 raise SimError(f"call {self.call_sid}: no settled turn (stream at {stream.now_ms:.0f} ms, "
                                    f"turn began at {began:.0f} ms, caller audio queued: {stream.busy()}, "
                                    f"bot quiet: {stream.quiet()})")
             time.sleep(0.005)
 
-    def _settled(self, stream: StreamClient, began: float, require_reply: bool, min_ms: float) -> bool:
+    @property
+    def _grace_s(self) -> float:
+        return SETTLE_QUIET_MS / 1000 * (1 - 1 / self.speed)
+
+    @staticmethod
+    def _hold(stream: StreamClient, now: float) -> float:
+        """Faster than real time, the caller then waits a real second, its silence sent at real
+        pace: a server lagging behind the audio still moves the call (the hang-up after
+        "goodbye") within the turn, and hears no more silence than a real caller's pause."""
+        stream.set_pace(1.0)
+        return now
+
+    def _settled(self, stream: StreamClient, began: float, require_reply: bool, min_ms: float,
+                 wall_s: float) -> bool:
         elapsed = stream.now_ms - began
         if stream.busy() or elapsed < min_ms:
             return False
-        if elapsed > REPLY_TIMEOUT_MS + min_ms:
+        # Given up on a reply only once the server has had the time in real seconds too: with
+        # --fast it may decode behind the audio (a free-speech message), and frames sent are
+        # not frames heard.
+        if elapsed > REPLY_TIMEOUT_MS + min_ms and wall_s * 1000 > REPLY_TIMEOUT_MS + min_ms / self.speed:
             return True
         replied = stream.heard.texts or stream.heard.first_audio_ms is not None
         if not replied and (require_reply or elapsed < min_ms + SETTLE_QUIET_MS):
@@ -269,9 +292,10 @@ class RemoteDriver:
     def _stream_turn(self, stream: StreamClient) -> BotTurn:
         heard = stream.take_heard()
         latency = None
-        if heard.first_audio_ms is not None and stream.last_speech_ms is not None:
-            latency = round(max(0.0, heard.first_audio_ms - stream.last_speech_ms) / self.speed, 1)
-        stream.last_speech_ms = None
+        if heard.first_audio_at is not None and stream.last_speech_at is not None:
+            # Wall-clock time from the caller's last voiced frame to the bot's first reply frame.
+            latency = round((heard.first_audio_at - stream.last_speech_at) * 1000, 1)
+        stream.last_speech_ms = stream.last_speech_at = None
         return BotTurn(texts=[numerals(t) for t in heard.texts], latency_ms=latency)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import websocket
 
+from app.bench.turns import utterance
 from app.speech.audio import ULAW_FRAME_BYTES, ULAW_SILENCE, frames
 from app.telephony.streams import mark_text
 
@@ -22,6 +23,7 @@ class Heard:
 
     texts: list[str] = field(default_factory=list)
     first_audio_ms: float | None = None
+    first_audio_at: float | None = None    # perf_counter() when the first reply frame came in
     last_message_ms: float = 0.0
     played_until_ms: float = 0.0      # when the bot's audio sent so far finishes playing
 
@@ -42,6 +44,7 @@ class StreamClient:
         self.lock = threading.Lock()
         self.closed = threading.Event()
         self.last_speech_ms: float | None = None
+        self.last_speech_at: float | None = None   # perf_counter() when the last voiced frame went out
         self.clears = 0                   # how often the bot cut its own prompt (barge-in)
         self._handshake(call_sid, parameters)
         threading.Thread(target=self._send_loop, daemon=True).start()
@@ -53,10 +56,15 @@ class StreamClient:
         return self.frames_sent * FRAME_S * 1000
 
     def speak(self, ulaw: bytes) -> None:
-        """Queue caller audio; it goes out at the stream's pace."""
-        for frame in frames(ulaw, ULAW_FRAME_BYTES, pad=ULAW_SILENCE):
+        """Queue caller audio; it goes out at the stream's pace.
+
+        The speech ends with its last voiced frame, not with the synthesizer's trailing silence:
+        reply latency is timed from there, as a caller hears it."""
+        last_voiced = utterance(ulaw).last_voiced
+        for index, frame in enumerate(frames(ulaw, ULAW_FRAME_BYTES, pad=ULAW_SILENCE)):
             self.outbox.put(frame)
-        self.outbox.put(("speech_end", ""))
+            if index == last_voiced:
+                self.outbox.put(("speech_end", ""))
 
     def press(self, digit: str) -> None:
         """A keypad key, in order with the audio."""
@@ -85,13 +93,18 @@ class StreamClient:
                                            "mediaFormat": {"encoding": "audio/x-mulaw",
                                                            "sampleRate": 8000, "channels": 1}}}))
 
+    def set_pace(self, speed: float) -> None:
+        """Send from now on at `speed` times real time (the simulator slows down to wait)."""
+        self._anchor = (time.perf_counter(), self.frames_sent, speed)
+
     def _send_loop(self) -> None:
-        started = time.perf_counter()
+        self.set_pace(self.speed)
         while not self.closed.is_set():
             self._send_next()
             self._echo_due_marks()
-            # Real-time pacing against the start, so scheduling jitter does not accumulate.
-            delay = started + self.frames_sent * FRAME_S / self.speed - time.perf_counter()
+            # Paced against an anchor, not the last frame, so scheduling jitter does not accumulate.
+            started, frames_then, speed = self._anchor
+            delay = started + (self.frames_sent - frames_then) * FRAME_S / speed - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
 
@@ -113,7 +126,7 @@ class StreamClient:
             self._send({"event": "dtmf", "streamSid": self.stream_sid,
                         "dtmf": {"track": "inbound_track", "digit": value}})
         elif kind == "speech_end":
-            self.last_speech_ms = self.now_ms
+            self.last_speech_ms, self.last_speech_at = self.now_ms, time.perf_counter()
 
     def _send(self, message: dict) -> None:
         try:
@@ -138,7 +151,8 @@ class StreamClient:
             event = message.get("event")
             if event == "media":
                 played = len(base64.b64decode(message["media"]["payload"])) / 8.0
-                heard.first_audio_ms = heard.first_audio_ms if heard.first_audio_ms is not None else now
+                if heard.first_audio_ms is None:
+                    heard.first_audio_ms, heard.first_audio_at = now, time.perf_counter()
                 heard.played_until_ms = max(heard.played_until_ms, now) + played
             elif event == "mark":
                 name = message["mark"]["name"]

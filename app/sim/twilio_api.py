@@ -6,10 +6,11 @@ hang up live calls; the tests use it the same way.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 
@@ -61,11 +62,23 @@ class FakeTwilioApi:
         return f"{self.base_url}/2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings/{sid}"
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the stand-in's requests are the simulator's business, not the operator's."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Nothing: what the server asked is kept in FakeTwilioApi.updates."""
+
+
 def serve_fake_api(port: int = 0) -> tuple[FakeTwilioApi, Callable[[], None]]:
     """Run a fake API on a loopback port (0: any free one); returns it and a stop function."""
     api = FakeTwilioApi()
-    server = make_server("127.0.0.1", port, api.wsgi, threaded=True)
-    api.base_url = f"http://127.0.0.1:{server.server_port}"
+    # Bound here, so a busy port raises OSError for the caller to explain (werkzeug would print
+    # its own advice and exit).
+    with socket.create_server(("127.0.0.1", port)) as listening:
+        port = listening.getsockname()[1]
+        server = make_server("127.0.0.1", port, api.wsgi, threaded=True,
+                             request_handler=_QuietHandler, fd=listening.fileno())
+    api.base_url = f"http://127.0.0.1:{port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def stop() -> None:

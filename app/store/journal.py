@@ -90,8 +90,8 @@ class RecordJournal:
             self._reset()
 
     def close(self) -> None:
-        """Store what is queued (at shutdown)."""
-        if self._pid == os.getpid() and self._pending:
+        """Store what is queued (at shutdown), after any batch the thread is storing now."""
+        if self._pid == os.getpid():
             self.flush()
 
     def _store(self, batch: list[RecordWrite]) -> bool:
