@@ -5,17 +5,30 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 # Without a Twilio account, live-call updates go to the simulator's stand-in REST API here.
 SIM_API_PORT ?= 8099
-# gcc builds gunicorn's C HTTP parser (gunicorn_h1c ships as source only).
-DEB_PACKAGES := espeak-ng sox redis-server postgresql chromium chromium-driver gcc
+# What serving needs: espeak-ng speaks the prompts; gcc builds gunicorn's C HTTP parser
+# (gunicorn_h1c ships as source only).
+DEB_PACKAGES := espeak-ng gcc
+# What only the tests need: real Redis and PostgreSQL servers, a headless browser.
+TEST_DEB_PACKAGES := redis-server postgresql chromium chromium-driver
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install deb run test fuzz seed clean
+.PHONY: install install-test deb deb-test apt run test fuzz seed clean
 
+# Serving only (`make run`); `make install-test` adds the test extras (README: what each costs).
 install: deb $(STAMP)
 
-# Debian packages the project needs (speech synthesis for prompts and test callers).
+install-test: install deb-test $(TEST_STAMP)
+
 deb:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(DEB_PACKAGES)"
+
+deb-test:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_DEB_PACKAGES)"
+
+# Installs whichever of $(PACKAGES) are missing.
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -25,8 +38,12 @@ deb:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 seed: install
 	$(VENV)/bin/ivr seed --if-absent
@@ -42,11 +59,11 @@ run: seed
 	TWILIO_API_BASE="$${TWILIO_API_BASE:-$$( [ -n "$$TWILIO_ACCOUNT_SID" ] && echo https://api.twilio.com || echo http://127.0.0.1:$(SIM_API_PORT) )}" \
 	sh -c "exec $$(sed -n 's/^web: *//p' Procfile)"
 
-test: install
+test: install-test
 	$(PY) -m pytest
 
 # The long fuzz run (over 10,000 generated inputs; docs/benchmarks.md). `make test` runs a short one.
-fuzz: install
+fuzz: install-test
 	HYPOTHESIS_PROFILE=ivr-fuzz $(PY) -m pytest tests/fuzz -p no:logging
 
 clean:
