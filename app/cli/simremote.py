@@ -90,8 +90,9 @@ def with_api_note(result: SimResult, driver: RemoteDriver, api: FakeTwilioApi, p
     """A streaming server moves and ends calls over REST: if none of it arrived, say where it should."""
     if driver.streamed and not api.auth_seen and result.outcome == "hangup" and not result.passed:
         result.failures.append(f"no REST call from the server reached the simulator's stand-in API on port "
-                               f"{port}: start the server with TWILIO_API_BASE=http://127.0.0.1:{port} "
-                               f"(`make run SIM_API_PORT={port}`) or give --api-port its port")
+                               f"{port}; if the server should have moved or ended the call, start it with "
+                               f"TWILIO_API_BASE=http://127.0.0.1:{port} (`make run SIM_API_PORT={port}`) "
+                               "or give --api-port its port")
     return result
 
 

@@ -16,6 +16,20 @@ from tests.e2e.conftest import TOKEN, _env
 from tests.servers import BIN, free_port, spawn_gunicorn, wait_healthy
 
 CALLS = ROOT / "tests" / "calls"
+# voicemail.yaml with keys where it says "agent" and "yes": what is under test here is the
+# simulator (timing, REST, tokens), not how the recognizer hears two short words.
+VOICEMAIL = """name: keys to a voicemail
+agent: no-answer
+steps:
+  - press: "0"
+  - expect_say: "no one is available"
+  - press: "1"
+  - expect_say: "after the tone"
+  - say: "please call me back about my jacket"
+  - expect_say: "message is saved"
+  - expect_hangup: true
+  - expect_outcome: voicemail
+"""
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("simcli")
     port, api_port = free_port(), free_port()
-    env = _env(tmp, port, api_port)
+    env = _env(tmp, f"http://127.0.0.1:{port}", api_port)
     subprocess.run([str(BIN / "ivr"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     proc = spawn_gunicorn(port, env, tmp / "server.log")
     url = f"http://127.0.0.1:{port}"
@@ -50,24 +64,26 @@ def ivr_sim(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproc
 def dev_token(tmp_path: Path, token: str = TOKEN) -> Path:
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "dev-token").write_text(token + "\n")
+    (tmp_path / "voicemail.yaml").write_text(VOICEMAIL)
     return tmp_path
 
 
 def test_the_local_token_signs_and_voice_turns_report_their_latency(served: Served, tmp_path: Path) -> None:
-    done = ivr_sim(dev_token(tmp_path), "--url", served.url, "--script", str(CALLS / "voicemail.yaml"),
+    done = ivr_sim(dev_token(tmp_path), "--url", served.url, "--script", "voicemail.yaml",
                    "--fast", "--json", env={"SIM_API_PORT": str(served.api_port)})
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)
     assert (result["passed"], result["outcome"]) == (True, "voicemail")
-    spoken = [turn["latency_ms"] for turn in result["turns"] if turn["caller"]]
-    assert len(spoken) == 3 and all(latency > 20 for latency in spoken), spoken
+    [spoken] = [turn["latency_ms"] for turn in result["turns"] if turn["caller"].startswith("please")]
+    assert spoken > 2500 / 8       # the server waits for 2.5 s of silence (at --fast's 8x) after a message
+    assert all(turn["latency_ms"] is None for turn in result["turns"] if turn["caller"].startswith("["))
     assert done.stderr == ""       # neither the stand-in's access log nor anything else
 
 
 def test_the_voicemail_call_passes_every_time_at_fast_speed(served: Served, tmp_path: Path) -> None:
     dev_token(tmp_path)
     for _ in range(3):
-        done = ivr_sim(tmp_path, "--url", served.url, "--script", str(CALLS / "voicemail.yaml"), "--fast",
+        done = ivr_sim(tmp_path, "--url", served.url, "--script", "voicemail.yaml", "--fast",
                        "--api-port", str(served.api_port))
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -111,8 +127,9 @@ def test_rest_calls_that_miss_the_simulator_are_named(served: Served, tmp_path: 
     assert done.returncode == 1
     failures = json.loads(done.stdout)["failures"]
     assert failures[-1] == (f"no REST call from the server reached the simulator's stand-in API on port "
-                            f"{elsewhere}: start the server with TWILIO_API_BASE=http://127.0.0.1:{elsewhere} "
-                            f"(`make run SIM_API_PORT={elsewhere}`) or give --api-port its port")
+                            f"{elsewhere}; if the server should have moved or ended the call, start it with "
+                            f"TWILIO_API_BASE=http://127.0.0.1:{elsewhere} (`make run SIM_API_PORT={elsewhere}`) "
+                            "or give --api-port its port")
 
 
 def test_an_in_process_call_ends_without_false_storage_or_recognizer_lines(tmp_path: Path) -> None:
