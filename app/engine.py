@@ -8,6 +8,7 @@ from typing import Callable, Protocol, Sequence
 
 from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder, LookupStores,
                                 RecordMessage, RequestCallback, Say, Transfer)
+from app.dialog.callerid import callable_number
 from app.dialog.events import CallerHungUp, CallStarted, Event, Heard, OrderLookedUp, StoresLookedUp
 from app.dialog.flow import step
 from app.dialog.nodes import NODES, expected_for
@@ -262,7 +263,7 @@ class Engine:
 
     def _call_started(self, call_sid: str, caller: str, called: str) -> CallStarted:
         try:
-            customer = self.business.customer_by_phone(caller) if caller else None
+            customer = self.business.customer_by_phone(caller) if callable_number(caller) else None
             recent = self.business.recent_open_order(caller) if customer else None
         except Exception:  # noqa: BLE001 - greet as an unknown caller rather than not at all
             log.exception("call %s: customer lookup failed", call_sid)

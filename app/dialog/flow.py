@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.dialog import orders, summary, survey
+from app.dialog.callerid import callable_number, keyed_number
 from app.dialog.actions import (Action, Hangup, LookupOrder, LookupStores, RecordMessage,
                                 RequestCallback, Say)
 from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded,
@@ -106,6 +107,8 @@ def _digits_as_intent(s: CallState, event: Digits) -> Event:
 
 
 def _node_digits(s: CallState, digits: str) -> Result:
+    if s.node == "collect_callback" and keyed_number(digits):
+        return _take_callback_number(s, keyed_number(digits))
     if s.node in ("collect_order", "confirm_number") and 4 <= len(digits) <= 8:
         s.no_match = 0
         s.no_input = 0
@@ -208,9 +211,32 @@ def _ask_city(s: CallState, heard: Heard) -> Result | None:
 def _agent_unavailable(s: CallState, heard: Heard) -> Result | None:
     if heard.intent == "yes":
         s.node = "voicemail"
-        return s, [Say("record_message"), RecordMessage()]
+        withheld = not callable_number(s.caller)
+        return s, [Say("record_message_withheld" if withheld else "record_message"), RecordMessage()]
     if heard.intent == "no":
         return _callback(s, "")
+    return None
+
+
+def _collect_callback(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "no":            # they would rather not leave a number
+        s.node, s.outcome = "ended", "voicemail"
+        return s, [Say("callback_no_number"), Hangup("voicemail")]
+    number = keyed_number(heard.slots.get("order_number", ""))
+    return _take_callback_number(s, number) if number else None
+
+
+def _take_callback_number(s: CallState, number: str) -> Result:
+    s.callback_number = number
+    return s, ask(s, "confirm_callback", {"number": number})
+
+
+def _confirm_callback(s: CallState, heard: Heard) -> Result | None:
+    if heard.intent == "yes":
+        return _callback(s, "")
+    if heard.intent == "no":
+        s.callback_number = ""
+        return s, ask(s, "collect_callback")
     return None
 
 
@@ -218,7 +244,8 @@ _NODE_HANDLERS = {
     "menu": _menu, "offer_order": _offer_order, "collect_order": _collect_order,
     "confirm_number": _confirm_number, "confirm_cancel": orders.confirm_cancel,
     "anything_else": _anything_else, "offer_agent": _offer_agent, "ask_city": _ask_city,
-    "agent_unavailable": _agent_unavailable,
+    "agent_unavailable": _agent_unavailable, "collect_callback": _collect_callback,
+    "confirm_callback": _confirm_callback,
 }
 
 
@@ -294,13 +321,15 @@ def _voicemail(s: CallState, event: Event) -> Result:
 
 
 def _callback(s: CallState, transcript: str, left_message: bool = False) -> Result:
+    # Never a promise to call back a withheld number: ask for one to be keyed in instead.
+    number = s.callback_number or callable_number(s.caller)
+    if not number and not left_message:
+        return s, ask(s, "collect_callback")
     s.node = "ended"
     s.outcome = "voicemail"
     note = summary.render(summary.build(s, s.transfer_reason or "agent unavailable"))
-    if not s.caller and not left_message:
-        return s, [Say("callback_no_number"), Hangup("voicemail")]
-    actions: list[Action] = [RequestCallback(s.caller, note, transcript)]
-    closing = "message_saved" if left_message else "callback_saved"
+    actions: list[Action] = [RequestCallback(number, note, transcript)]
+    closing = "message_saved" if left_message else "callback_saved_keyed" if s.callback_number else "callback_saved"
     return s, actions + [Say(closing), Hangup("voicemail")]
 
 
@@ -322,7 +351,8 @@ def _after_transfer(s: CallState, event: Event) -> Result:
         s.node = "ended"
         return s, [Hangup("transferred")]
     s.outcome, s.transfer_stage, s.agent_call_sid = "", "", ""
-    return s, ask(s, "agent_unavailable")
+    withheld = not callable_number(s.caller)
+    return s, ask(s, "agent_unavailable", prompt="agent_unavailable_withheld" if withheld else "")
 
 
 def _hung_up(s: CallState) -> Result:

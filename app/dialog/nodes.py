@@ -42,6 +42,11 @@ NODES: dict[str, Node] = {
     "agent_unavailable": Node("agent_unavailable", "agent_unavailable_short",
                               "agent_unavailable_short", YES_NO),
     "survey": Node("survey", "survey", "survey", ()),
+    # A caller whose number is withheld keys in one to be called back on, then confirms it.
+    "collect_callback": Node("ask_callback_number", "ask_callback_number_short",
+                             "ask_callback_number_short", ("no",), max_digits=15),
+    "confirm_callback": Node("confirm_callback", "confirm_callback_short", "confirm_callback_short",
+                             YES_NO),
 }
 
 

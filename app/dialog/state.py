@@ -35,6 +35,7 @@ class CallState:
     outcome: str = ""
     transfer_reason: str = ""
     agent_accepted: bool = False
+    callback_number: str = ""             # keyed in by a caller whose number is withheld
     transfer_stage: str = ""              # while transferred: "agent ringing", then "agent whisper"
     agent_call_sid: str = ""              # the agent's leg, once it hears the whisper
     abandoned_at: str = ""                # the transfer stage a caller hung up in, if any

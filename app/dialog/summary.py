@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from app.dialog.actions import Summary
+from app.dialog.callerid import callable_number
 from app.dialog.state import CallState
 from app.dialog.wording import say_status
 
@@ -37,7 +38,7 @@ def build(s: CallState, reason: str) -> Summary:
         reason=reason,
         want=_WANTS.get(s.task, ""),
         caller_name=s.caller_name,
-        caller_number=s.caller,
+        caller_number=callable_number(s.caller),     # a withheld id is no number to read out
         order_number=s.order_number or s.pending_number,
         order_status=s.order_status,
         caller_words=tuple(w for w in s.caller_words if w)[-2:],
@@ -70,7 +71,7 @@ def _who(summary: Summary) -> str:
         return f"Caller {summary.caller_name}."
     if summary.caller_number:
         return f"Caller {summary.caller_number}, not a known customer."
-    return "Caller not identified."
+    return "Caller number withheld."
 
 
 def _quote(words: str) -> str:

@@ -17,6 +17,7 @@ from app.dialog.actions import RequestCallback
 from app.dialog.events import CallStarted, Digits, Event, Heard, MessageRecorded, NoInput
 from app.dialog.state import CallState
 from app.engine import Handover, Reply
+from app.logs import mask_text
 from app.nlu.redact import redact, redact_digits
 from app.store.record_writes import CallbackWrite, CallStart, RecordWrite, ReplyWrite
 from app.store.records import KEYPAD, MESSAGE, NO_INPUT, CallUpdate, TurnRecord, utcnow
@@ -24,6 +25,7 @@ from app.store.records import KEYPAD, MESSAGE, NO_INPUT, CallUpdate, TurnRecord,
 log = logging.getLogger(__name__)
 # The flow says "hangup" for a caller who left before being served; reports say "abandoned".
 _OUTCOMES = {"hangup": "abandoned"}
+CALLBACK_NODES = ("collect_callback", "confirm_callback")
 _MARKERS: dict[type, str] = {Digits: KEYPAD, NoInput: NO_INPUT, MessageRecorded: MESSAGE}
 
 
@@ -71,6 +73,7 @@ class RecordsObserver:
         """A caller asked to be called back: an open request for the agents."""
         self.records.write([CallbackWrite(state.call_sid, request.phone, redact(request.note),
                                           redact(request.transcript), self._clock())])
+        log.info("callback requested to %s", request.phone or "no number (a message)")  # masked by app.logs
 
 
 def caller_intent(event: Event | None) -> str | None:
@@ -95,6 +98,9 @@ def build_turn(node: str, event: Event | None, reply: Reply, at: datetime) -> Tu
     """The turn a reply makes, or None when neither side said or did anything."""
     text, intent, confidence = caller_input(event)
     bot_text = " ".join(reply.texts)
+    if node in CALLBACK_NODES:
+        # A callback number keyed in, and its read-back: the callback request keeps it, not turns.
+        text, bot_text = mask_text(text), mask_text(bot_text)
     if intent is None and not bot_text:
         return None
     return TurnRecord(at=at, node=node, caller_text=text, intent=intent, confidence=confidence,

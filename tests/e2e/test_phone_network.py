@@ -225,3 +225,16 @@ def test_a_second_stream_for_the_call_replaces_the_first_and_each_silence_counts
         call.finish()
     stored = record(live_server, call.call_sid, "transferred")
     assert [t.intent for t in stored.turns].count("no_input") == 2
+
+
+# -- 4. withheld caller ids -----------------------------------------------------------------------
+
+def test_withheld_number_gets_a_keyed_callback_number_read_back_and_masked(live_server: LiveServer) -> None:
+    call_sid = play_file(live_server, "withheld_number_callback.yaml")
+    records = SqlCallRecords(make_engine(live_server.env["DATABASE_URL"]))
+    stored = record(live_server, call_sid, "voicemail")
+    assert [c.phone for c in records.callbacks() if c.call_sid == call_sid] == ["5550143"]
+    turns = " ".join(t.caller_text + " " + t.bot_text for t in stored.turns)
+    assert "555014" not in turns and "***0143" in turns        # turns keep it masked
+    log = live_server.log.read_text()
+    assert "5550143" not in log and "***0143" in log           # so do the server's logs
