@@ -14,7 +14,7 @@ from app.dialog.flow import step
 from app.dialog.nodes import NODES, expected_for
 from app.dialog.prompts import Prompts
 from app.dialog.state import CallState
-from app.dialog.summary import build as build_summary, render as render_summary
+from app.dialog.summary import build as build_summary, render as render_summary, whisper
 from app.dialog.turns import replay
 from app.dialog.wording import speakable
 from app.logs import bind_call
@@ -46,8 +46,9 @@ class Handover:
     """Transfer with the summary already rendered for the whisper."""
 
     reason: str
-    summary_text: str
+    summary_text: str          # the full summary, kept with the call's record
     transfer: Transfer
+    whisper_text: str = ""     # the short one the agent hears before taking the call
 
 
 Output = Speak | Listen | Handover | RecordMessage | Hangup
@@ -256,7 +257,8 @@ class Engine:
             if isinstance(action, Say):
                 outputs.append(Speak(self.prompts.render(action.prompt, action.params), action.prompt))
             elif isinstance(action, Transfer):
-                outputs.append(Handover(action.reason, render_summary(action.summary), action))
+                outputs.append(Handover(action.reason, render_summary(action.summary), action,
+                                        whisper(action.summary)))
             else:
                 outputs.append(action)  # type: ignore[arg-type]
         return Reply(outputs, state)

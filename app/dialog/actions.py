@@ -46,6 +46,7 @@ class Summary:
     order_number: str = ""
     order_status: str = ""
     caller_words: tuple[str, ...] = ()
+    sure_words: tuple[str, ...] = ()      # what the caller said that was heard with confidence
     told: tuple[str, ...] = ()
     tries: int = 0
     frustrated: bool = False

@@ -67,6 +67,8 @@ def _heard(s: CallState, heard: Heard) -> Result:
     s.no_input = 0
     if heard.words:
         s.caller_words = (s.caller_words + [heard.words])[-MAX_WORDS_KEPT:]
+        if heard.confidence >= summary.QUOTE_CONFIDENCE:
+            s.sure_words = (s.sure_words + [heard.words])[-MAX_WORDS_KEPT:]
         s.frustration += summary.frustration_in(heard.words)
     if heard.intent == "agent":
         s.agent_asks += 1

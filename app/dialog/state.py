@@ -28,6 +28,7 @@ class CallState:
     turns: int = 0
     keypad_only: bool = False             # recognizer failed: prompts ask for keys
     caller_words: list[str] = field(default_factory=list)
+    sure_words: list[str] = field(default_factory=list)   # heard with confidence: quotable to the agent
     told: list[str] = field(default_factory=list)
     last_says: list[dict[str, Any]] = field(default_factory=list)
     last_listen: dict[str, Any] = field(default_factory=dict)

@@ -8,21 +8,39 @@ from app.dialog.callerid import callable_number
 from app.dialog.state import CallState
 from app.dialog.wording import say_status
 
+# What the call is about, read after "Calling about".
 _WANTS = {
     "order_status": "order status",
     "return_item": "a return",
     "refund_status": "a refund",
-    "cancel_order": "to cancel an order",
+    "cancel_order": "cancelling an order",
     "store_hours": "store hours",
     "store_location": "a store location",
     "billing_issue": "a billing problem",
-    "complaint": "to make a complaint",
+    "complaint": "a complaint",
 }
 # Words that signal an upset caller; matched as whole words in what they said.
 _STRONG = re.compile(
     r"\b(ridiculous|terrible|awful|horrible|useless|stupid|worst|angry|furious|unacceptable|"
     r"frustrat\w*|fed up|sick of|damn|hell|joke|pathetic|disgusting|again)\b")
 _MAX_QUOTE_WORDS = 14
+# Heard this surely (the lower of the recognizer's and the matcher's confidence) or better, a
+# caller's words may be quoted to the agent; below, a quote risks reading out a mishearing.
+QUOTE_CONFIDENCE = 0.5
+# About ten seconds of the prompt voice (165 words a minute), digits counted one by one.
+WHISPER_WORDS = 26
+# Words that tell the agent nothing the whisper does not already say: fillers, the ways of
+# asking for a person, yes/no, numbers (the order number is read out on its own).
+_PLAIN = frozenset("""
+a an the i i'm i'd i've im id me my mine you your it it's its is am are was were be been do does
+did to of for on in at by with about from and or but so that this there what what's where when
+how can could would will want wanted like need please just um uh hello hi hey okay ok yes yeah
+no nope not agent person human representative operator someone somebody speak talk real order
+number help thanks thank one two three four five six seven eight nine zero oh
+cancel track check status return refund store hours open location address
+""".split())
+_NOT_FOUND = re.compile(r"could not find order (\d+)$")
+_WORD = re.compile(r"\[redacted\]|[a-z][a-z']*")
 
 
 def frustration_in(words: str) -> int:
@@ -42,6 +60,7 @@ def build(s: CallState, reason: str) -> Summary:
         order_number=s.order_number or s.pending_number,
         order_status=s.order_status,
         caller_words=tuple(w for w in s.caller_words if w)[-2:],
+        sure_words=tuple(w for w in s.sure_words if w),
         told=tuple(s.told[-2:]),
         tries=tries,
         frustrated=frustrated,
@@ -52,7 +71,7 @@ def render(summary: Summary) -> str:
     """The summary as one short paragraph (numbers as numerals; speech spells them out)."""
     parts = [_who(summary)]
     if summary.want:
-        parts.append(f"Wants {summary.want}.")
+        parts.append(f"Calling about {summary.want}.")
     if summary.order_number:
         status = f", {say_status(summary.order_status)}" if summary.order_status else ""
         parts.append(f"Order {summary.order_number}{status}.")
@@ -78,3 +97,62 @@ def _quote(words: str) -> str:
     tokens = words.split()
     clipped = " ".join(tokens[:_MAX_QUOTE_WORDS])
     return clipped + ("..." if len(tokens) > _MAX_QUOTE_WORDS else "")
+
+
+def whisper(summary: Summary) -> str:
+    """What the agent hears before taking the call: about ten seconds, nothing twice.
+
+    Who, what they want, the order and its status, why they were handed over, and at most one
+    quote: the caller's surest words that say something the rest does not, if time is left.
+    The call page keeps the full detail (render)."""
+    parts = [_whisper_who(summary) + (f", about {summary.want}." if summary.want else ".")]
+    if summary.order_number:
+        status = f", {say_status(summary.order_status)}" if summary.order_status else ""
+        parts.append(f"Order {summary.order_number}{status}.")
+    parts.append(f"Reason: {_why(summary)}.")
+    if summary.frustrated:
+        parts.append("Sounds frustrated.")
+    room = WHISPER_WORDS - spoken_words(" ".join(parts))
+    quote = _clip(best_quote(summary.sure_words, " ".join(parts)), room - 1)   # "Said:" is a word
+    if quote:
+        parts.insert(-1 if summary.frustrated else len(parts), f'Said: "{quote}".')
+    return " ".join(parts)
+
+
+def spoken_words(text: str) -> int:
+    """Words as speech says them: a number is read digit by digit."""
+    return sum(len(token) if token.isdigit() else 1 for token in re.findall(r"\d+|[^\s\d]+", text))
+
+
+def _clip(quote: str, room: int) -> str:
+    """The quote whole if it fits (a clipped one misleads), else nothing."""
+    return quote if 0 < spoken_words(quote) <= room else ""
+
+
+def _why(summary: Summary) -> str:
+    """The reason, with the failed tries unless it counts them itself; for an order never
+    found, which number the caller gave."""
+    reason = summary.reason
+    missing = next((m.group(1) for m in map(_NOT_FOUND.match, reversed(summary.told)) if m), "")
+    if reason == "order not found" and missing:
+        reason = f"order not found, number {missing}"
+    if summary.tries >= 2 and "twice" not in reason:
+        reason += f", after {summary.tries} tries"
+    return reason
+
+
+def _whisper_who(summary: Summary) -> str:
+    if summary.caller_name:
+        return summary.caller_name
+    return "Unknown caller" if summary.caller_number else "Number withheld"
+
+
+def best_quote(utterances: tuple[str, ...], already_said: str) -> str:
+    """The utterance with the most words not yet said or plain (the latest on a tie), or ""."""
+    said = set(_WORD.findall(already_said.lower()))
+    best, best_count = "", 0
+    for words in utterances:
+        count = len(set(_WORD.findall(words.lower())) - _PLAIN - said)
+        if count and count >= best_count:
+            best, best_count = words, count
+    return best

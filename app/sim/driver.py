@@ -109,7 +109,7 @@ class InProcessDriver:
         self.recording = any(isinstance(o, RecordMessage) for o in reply.outputs)
         for output in reply.outputs:
             if isinstance(output, Handover):
-                turn.transfer = {"to": self.agent_number, "summary": output.summary_text}
+                turn.transfer = {"to": self.agent_number, "summary": output.whisper_text}
                 self._merge(turn, self._agent_leg())
             elif isinstance(output, Hangup):
                 turn.hung_up = output.outcome != "transferred"

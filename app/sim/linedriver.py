@@ -51,7 +51,7 @@ class LineDriver(InProcessDriver):
         turn = BotTurn(texts=list(line.texts), intent=line.intent, hung_up=line.hung_up,
                        ended=line.ended, latency_ms=line.latency_ms)
         if line.transfer is not None and line.ended:
-            turn.transfer = {"to": self.agent_number, "summary": line.transfer.summary_text}
+            turn.transfer = {"to": self.agent_number, "summary": line.transfer.whisper_text}
             leg = self._agent_leg()
             turn.texts += leg.texts
             turn.hung_up, turn.ended = turn.hung_up or leg.hung_up, leg.ended

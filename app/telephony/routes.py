@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import AgentAnswered, Digits, NoInput, TechnicalFault, TransferEnded, WhisperStarted
 from app.dialog.state import CallState
-from app.dialog.summary import build as build_summary, render as render_summary
+from app.dialog.summary import build as build_summary, whisper as whisper_summary
 from app.dialog.wording import speakable
 from app.engine import Handover, Reply
 from app.services import Services
@@ -139,7 +139,7 @@ def whisper() -> Response:
         agent_leg = (request.form.get("CallSid") or "").strip()
         state = svc.engine.handle(parent, WhisperStarted(agent_leg if forms.is_sid(agent_leg) else ""),
                                   loaded=state).state or state
-    text = render_summary(build_summary(state, state.transfer_reason)) if state else "Incoming caller."
+    text = whisper_summary(build_summary(state, state.transfer_reason)) if state else "Incoming caller."
     response = VoiceResponse()
     gather_keys = Gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                          action=svc.style.url("/voice/whisper/answer", parent=parent))
