@@ -87,6 +87,7 @@ def render_text(k: "Kpis", since: datetime | None = None) -> str:
                   for n in k.by_node]
     lines += _counts("Recognizer confidence", dict(k.confidence_histogram), bars=True)
     lines += _counts("Intent mix", k.intent_mix)
+    lines += _counts("Input modes", k.input_modes)
     rating = f"{k.average_satisfaction:.2f} / 5" if k.average_satisfaction is not None else "-"
     lines.append(f"Satisfaction: {rating} ({k.satisfaction_responses} answer(s))")
     return "\n".join(lines)

@@ -21,6 +21,8 @@ from app.store.records import KEYPAD, MESSAGE, NO_INPUT, NO_MATCH, OUTCOMES, Cal
 
 CONFIDENCE_BUCKETS = 10
 BOT_STAGE = "talking to the bot"
+# Turn markers and answers that are how a caller replied, not what they asked for.
+NOT_REQUESTS = (KEYPAD, NO_INPUT, MESSAGE, "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ class Kpis:
     no_input_rate: float | None
     by_node: tuple[NodeRates, ...]
     confidence_histogram: tuple[tuple[str, int], ...]
-    intent_mix: Mapping[str, int]
+    intent_mix: Mapping[str, int]          # what callers asked for (not how they answered)
     average_satisfaction: float | None
     satisfaction_responses: int
     satisfaction_counts: Mapping[int, int] = field(default_factory=dict)
     abandoned_at: Mapping[str, int] = field(default_factory=dict)
+    input_modes: Mapping[str, int] = field(default_factory=dict)   # speech, keys, silence, messages
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (`ivr report --json`)."""
@@ -100,11 +103,19 @@ def compute(records: Iterable[CallRecord]) -> Kpis:
         no_input_rate=_share(sum(t.intent == NO_INPUT for t in caller_turns), len(caller_turns)),
         by_node=node_rates(caller_turns),
         confidence_histogram=confidence_histogram(caller_turns),
-        intent_mix=_most_common(t.intent for t in caller_turns if t.intent not in (NO_INPUT, MESSAGE)),
+        intent_mix=_most_common(t.intent for t in caller_turns if t.intent not in NOT_REQUESTS),
+        input_modes=input_modes(caller_turns),
         average_satisfaction=_mean(ratings), satisfaction_responses=len(ratings),
         satisfaction_counts={r: ratings.count(r) for r in range(1, 6)},
         abandoned_at=_most_common(c.abandoned_at or BOT_STAGE for c in ended if c.outcome == "abandoned"),
     )
+
+
+def input_modes(turns: list[TurnRecord]) -> dict[str, int]:
+    """How callers answered: speaking, keys, silence, a voicemail message."""
+    modes = {KEYPAD: "keys", NO_INPUT: "silence", MESSAGE: "voicemail message"}
+    counted = Counter(modes.get(t.intent or "", "speech") for t in turns)
+    return {mode: counted[mode] for mode in ("speech", "keys", "silence", "voicemail message") if counted[mode]}
 
 
 def is_caller_turn(turn: TurnRecord) -> bool:

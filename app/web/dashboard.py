@@ -123,10 +123,6 @@ def _call_charts(k: Kpis, ended: list[CallRecord]) -> list[Chart]:
     """How calls ended, why they went to a person, how long they took."""
     return [
         stack("outcomes", "How calls ended", k.outcomes),
-        bars("rates", "Containment, transfers, abandonment", [
-            ("contained", k.containment_rate or 0), ("transferred", k.transfer_rate or 0),
-            ("voicemail", k.voicemail_rate or 0), ("abandoned", k.abandonment_rate or 0)],
-            fmt=percent, full=1.0),
         bars("transfer-reasons", "Why calls went to a person", k.transfer_reasons.items()),
         bars("handle-time", "Handle time", buckets(
             (c.duration_s for c in ended if c.duration_s is not None), HANDLE_BUCKETS), kind="columns",
@@ -150,6 +146,8 @@ def _turn_charts(k: Kpis) -> list[Chart]:
         bars("confidence", "Recognition confidence", k.confidence_histogram, kind="columns",
              note="Speech turns by the confidence of what was understood."),
         bars("intents", "What callers asked for", k.intent_mix.items()),
+        bars("input-modes", "How callers answered", k.input_modes.items(),
+             note="Caller turns by how they came: speech, keys, silence, a voicemail message."),
     ]
 
 

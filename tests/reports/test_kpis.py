@@ -65,7 +65,8 @@ def test_confidence_histogram_and_intent_mix() -> None:
     assert list(histogram) == [f"{i / 10:.1f}-{(i + 1) / 10:.1f}" for i in range(10)]
     assert (histogram["0.3-0.4"], histogram["0.4-0.5"], histogram["0.8-0.9"], histogram["0.9-1.0"]) == (1, 1, 1, 2)
     assert sum(histogram.values()) == 5                      # speech turns only; 1.0 lands in the last bucket
-    assert k.intent_mix == {"none": 2, "store_hours": 1, "no": 1, "agent": 1, "keypad": 1}
+    assert k.intent_mix == {"none": 2, "store_hours": 1, "agent": 1}     # what they asked for
+    assert k.input_modes == {"speech": 5, "keys": 1, "silence": 1, "voicemail message": 1}   # how they answered
 
 
 def test_satisfaction_average_and_counts() -> None:

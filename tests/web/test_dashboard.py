@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from app.web.dashboard import bars, buckets, percent, seconds, stack
 from tests.web.conftest import AGENT_TOKEN, TRANSFERRED, MemoryRecords
 
-CHART_IDS = ("outcomes", "rates", "transfer-reasons", "handle-time", "turns", "satisfaction",
-             "no-match", "no-input", "confidence", "intents")
+CHART_IDS = ("outcomes", "transfer-reasons", "handle-time", "turns", "satisfaction",
+             "no-match", "no-input", "confidence", "intents", "input-modes")
 
 
 def _recent_calls(memory_records: MemoryRecords) -> None:
@@ -84,3 +84,26 @@ def test_dashboard_json_for_a_token_holder(agent_app: Flask, memory_records: Mem
     body = client.get("/dashboard.json", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}).get_json()
     assert body["kpis"]["transfer_rate"] == 1.0 and body["kpis"]["live"] == 1
     assert body["kpis"]["transfer_reasons"] == {"asked for a person": 1}
+
+
+def test_what_callers_asked_for_shows_intents_and_input_modes_apart(agent: FlaskClient,
+                                                                    memory_records: MemoryRecords) -> None:
+    from app.reports.kpis import compute
+
+    from tests.web.conftest import TRANSFERRED, turn
+
+    keyed = replace(TRANSFERRED, call_sid="CA3333", turns=(
+        turn(0, "", None, None, "Thanks for calling."), turn(5, "where is my order", "order_status", 0.9, "Number?"),
+        turn(9, "48217", "keypad", None, "Is it 48217?"), turn(12, "yes", "yes", 0.9, "Shipped."),
+        turn(20, "", "no_input", None, "Anything else?"), turn(26, "no", "no", 0.9, "Goodbye.")))
+    memory_records.calls.append(keyed)
+    _recent_calls(memory_records)
+    turns = [t for c in memory_records.calls for t in c.turns if t.intent]
+    kpis = compute(memory_records.calls)
+    assert not set(kpis.intent_mix) & {"keypad", "no_input", "message", "yes", "no"}
+    assert kpis.input_modes["keys"] == sum(t.intent == "keypad" for t in turns)
+    html = agent.get("/dashboard").get_data(as_text=True)
+    asked = html.split('id="chart-intents"', 1)[1].split("</svg>", 1)[0]
+    answered = html.split('id="chart-input-modes"', 1)[1].split("</svg>", 1)[0]
+    assert ">keypad<" not in asked and ">yes<" not in asked and ">keys<" in answered
+    assert 'id="chart-rates"' not in html and "Containment, transfers, abandonment" not in html
