@@ -184,6 +184,13 @@ def _log_level(raw: str) -> str:
     return _choice(("debug", "info", "warning", "error"))(raw).upper()
 
 
+def _account_sid(raw: str) -> str:
+    # It becomes part of every REST URL: letters and digits only, as Twilio issues it.
+    if not re.fullmatch(r"AC[0-9A-Za-z]{1,64}", raw):
+        raise ValueError(f"expected an account SID like AC0123..., got {raw[:40]!r}")
+    return raw
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -191,7 +198,7 @@ def _text(raw: str) -> str:
 # Environment name -> (Settings attribute, parser). The single list of what may be set.
 _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "TWILIO_AUTH_TOKEN": ("twilio_auth_token", _text),
-    "TWILIO_ACCOUNT_SID": ("twilio_account_sid", _text),
+    "TWILIO_ACCOUNT_SID": ("twilio_account_sid", _account_sid),
     "PUBLIC_URL": ("public_url", _url),
     "AGENT_NUMBER": ("agent_numbers", _numbers),
     "DATABASE_URL": ("database_url", _database_url),

@@ -22,7 +22,7 @@ from app.store.journal import RecordJournal
 from app.store.recorder import RecordsObserver
 from app.store.records import SqlCallRecords
 from app.store.sessions import SessionStore, open_sessions
-from app.telephony.security import SignatureChecker
+from app.telephony.security import SignatureChecker, StreamTokens
 from app.telephony.twiml import TwimlStyle
 from app.web.metrics import CallMetrics
 
@@ -81,6 +81,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         engine=engine,
         signatures=SignatureChecker(settings.twilio_auth_token, settings.public_url),
         style=twiml_style(settings),
+        stream_tokens=StreamTokens(settings.twilio_auth_token),
         records=records,
         metrics=metrics,
     )

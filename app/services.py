@@ -7,7 +7,7 @@ from typing import Any
 from app.config import Settings
 from app.engine import Engine
 from app.store.records import CallRecords
-from app.telephony.security import SignatureChecker
+from app.telephony.security import SignatureChecker, StreamTokens
 from app.telephony.twiml import TwimlStyle
 
 
@@ -19,6 +19,7 @@ class Services:
     engine: Engine
     signatures: SignatureChecker
     style: TwimlStyle
+    stream_tokens: StreamTokens
     asr_name: str = "none"
     recordings: Any = None        # RecordedTurns: record transport and voicemail (speech deployments)
     voice: Any = None             # VoiceKit shared by live Media Streams calls (speech deployments)

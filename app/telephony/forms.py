@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,64}$")
+from app.telephony import sids
+
 _DIGITS = re.compile(r"^[0-9*#]{1,32}$")
 # Characters XML 1.0 cannot carry: a caller id holding one would break every TwiML document that
 # names the caller (the whisper summary, the media stream's parameters).
@@ -17,15 +18,20 @@ class BadRequest(ValueError):
 
 
 def is_sid(value: str) -> bool:
-    """True for a value shaped like a Twilio sid (CA..., MZ...)."""
-    return bool(_SID.match(value))
+    """True for a value shaped like a Twilio CallSid."""
+    return sids.is_sid(value, sids.CALL)
 
 
-def _call_sid(form: Mapping[str, str]) -> str:
-    sid = (form.get("CallSid") or "").strip()
-    if not _SID.match(sid):
-        raise BadRequest("CallSid is missing or malformed")
-    return sid
+def _call_sid(form: Mapping[str, str], name: str = "CallSid") -> str:
+    return call_sid(form.get(name) or "", name)
+
+
+def call_sid(value: str, name: str = "CallSid") -> str:
+    """A CallSid from a form or query string; BadRequest when it cannot be one."""
+    try:
+        return sids.checked(value.strip(), sids.CALL, name)
+    except sids.BadSid:
+        raise BadRequest(f"{name} is missing or malformed") from None
 
 
 def _phone(form: Mapping[str, str], key: str) -> str:

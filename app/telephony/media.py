@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from typing import Callable
 
 from flask import Blueprint, Flask, abort, current_app, request
 from flask_sock import Sock
@@ -16,10 +18,17 @@ log = logging.getLogger(__name__)
 media = Blueprint("media", __name__)
 # Past this many unusable messages in a row the peer is not Twilio: close instead of spinning.
 MAX_BAD_MESSAGES = 50
+# Twilio sends `start` right after `connected`, then a media frame every 20 ms for the whole call.
+# A stream that has not started within START_TIMEOUT_S, or sends nothing for IDLE_TIMEOUT_S, is
+# closed: that frees its thread, and Twilio follows the TwiML after <Connect> (a reconnect).
+START_TIMEOUT_S = 5.0
+IDLE_TIMEOUT_S = 10.0
 
 
 def register_media(app: Flask) -> None:
     """Serve the websocket on this app (called by create_app; the route is on the blueprint)."""
+    # A message larger than any Twilio sends closes the socket as it arrives, before it is held.
+    app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": streams.MAX_MESSAGE_BYTES}
     app.register_blueprint(media)
 
 
@@ -36,7 +45,22 @@ def check_handshake() -> None:
 def media_socket(ws: object) -> None:
     """One websocket = one call's audio, until Twilio stops the stream or the socket drops."""
     svc: Services = current_app.extensions["ivr"]
-    StreamSession(ws, svc.voice, svc.rest).run()
+    StreamSession(ws, svc.voice, svc.rest, lambda start: admitted(svc, start)).run()
+
+
+def admitted(svc: Services, start: streams.Start) -> bool:
+    """A stream may speak for a call only with that call's token, while the call is live."""
+    if start.parameters.get("call_sid", start.call_sid) != start.call_sid:
+        reason = "its call_sid parameter names another call"
+    elif not svc.stream_tokens.valid(start.call_sid, start.parameters.get("token")):
+        reason = "missing, expired or foreign stream token"
+    else:
+        state = svc.engine.state(start.call_sid)
+        if state is not None and not state.ended:
+            return True
+        reason = "no live call with this CallSid"
+    log.warning("media stream for call %s refused: %s", start.call_sid, reason)
+    return False
 
 
 # flask-sock only wraps the view (the upgrade happens per request, from current_app), so the
@@ -69,16 +93,21 @@ class WebsocketSink:
 class StreamSession:
     """Reads Media Streams messages and feeds them to the call's VoiceCall."""
 
-    def __init__(self, ws: object, kit: VoiceKit, rest: TwilioRest) -> None:
-        self.ws, self.kit, self.rest = ws, kit, rest
+    def __init__(self, ws: object, kit: VoiceKit, rest: TwilioRest,
+                 admit: Callable[[streams.Start], bool] = lambda start: True) -> None:
+        self.ws, self.kit, self.rest, self.admit = ws, kit, rest, admit
         self.call: VoiceCall | None = None
         self.bad = 0
 
     def run(self) -> None:
         """Until the stream stops; a dropped socket leaves the call's state in the store."""
+        start_by = time.monotonic() + START_TIMEOUT_S
         while True:
-            raw = self.ws.receive()  # type: ignore[attr-defined]
-            if raw is None:
+            # Checked before reading: a peer sending media without `start` never lets a read time out.
+            wait = IDLE_TIMEOUT_S if self.call else start_by - time.monotonic()
+            raw = self.ws.receive(timeout=wait) if wait > 0 else None  # type: ignore[attr-defined]
+            if raw is None:     # simple-websocket: nothing arrived in time
+                log.warning("media stream closed: %s", "idle" if self.call else "no start message in time")
                 return
             try:
                 message = streams.parse(raw)
@@ -112,6 +141,8 @@ class StreamSession:
         if self.call is not None:
             log.warning("media stream: second start message ignored")
             return True
+        if not self.admit(start):
+            return False        # closed at once: this socket never touches the call
         sink = WebsocketSink(self.ws, start.stream_sid, start.call_sid, self.rest)
         self.call = VoiceCall(start.call_sid, self.kit, sink, start.stream_sid)
         with bind_call(start.call_sid):

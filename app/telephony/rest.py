@@ -10,6 +10,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.telephony import sids
+
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,10 @@ class TwilioRest:
 
     def update_call(self, call_sid: str, twiml: str) -> None:
         """Replace what a live call is doing with `twiml` (transfer, hang up)."""
+        # twilio's client puts both SIDs into the request path as given: a SID carrying "/",
+        # "?" or "#" would send our credentials to another resource.
+        if not (sids.is_sid(call_sid, sids.CALL) and sids.is_sid(self.account_sid, sids.ACCOUNT)):
+            raise LiveCallError(f"refused a live update for a malformed CallSid {call_sid[:40]!r}")
         for attempt in range(1, self.attempts + 1):
             try:
                 self.client.api.v2010.accounts(self.account_sid).calls(call_sid).update(twiml=twiml)

@@ -61,7 +61,7 @@ def incoming() -> Response:
     svc = services()
     reply = svc.engine.start(call.call_sid, call.caller, call.called)
     if svc.settings.transport == "stream":
-        return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call.call_sid, call.caller))
+        return _stream(call.call_sid, call.caller)
     return _twiml(reply)
 
 
@@ -77,8 +77,7 @@ def reconnect() -> Response:
     if not attempt.isdigit() or int(attempt) > MAX_RECONNECTS:
         return fallback()
     log.warning("call %s: media stream dropped; reconnecting (attempt %s)", call.call_sid, attempt)
-    return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call.call_sid, call.caller,
-                                     int(attempt)))
+    return _stream(call.call_sid, call.caller, int(attempt))
 
 
 @voice.post("/voice/gather")
@@ -153,7 +152,7 @@ def whisper() -> Response:
 @voice.post("/voice/whisper/answer")
 def whisper_answer() -> Response:
     """1 accepts (empty TwiML bridges the call); anything else declines."""
-    parent = request.args.get("parent") or _parent_sid()
+    parent = forms.call_sid(request.args["parent"], "parent") if request.args.get("parent") else _parent_sid()
     accepted = (request.form.get("Digits") or "").strip() == "1"
     svc = services()
     state = svc.engine.state(parent)
@@ -237,10 +236,9 @@ def _turn(call_sid: str, handle: Callable[..., Reply]) -> Response:
 
 
 def _parent_sid() -> str:
-    sid = (request.form.get("ParentCallSid") or request.args.get("parent") or "").strip()
-    if not sid:
-        raise forms.BadRequest("ParentCallSid is missing")
-    return sid
+    if request.form.get("ParentCallSid"):
+        return forms.call_sid(request.form["ParentCallSid"], "ParentCallSid")
+    return forms.call_sid(request.args.get("parent") or "", "ParentCallSid")
 
 
 def _twiml(reply: Reply) -> Response:
@@ -249,8 +247,7 @@ def _twiml(reply: Reply) -> Response:
         reply = _never_empty(reply)
     if svc.settings.transport == "stream" and reply.state is not None and _waits_for_caller(reply):
         # Back to the media stream: the voice session there speaks the reply's prompts.
-        state = reply.state
-        return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, state.call_sid, state.caller))
+        return _stream(reply.state.call_sid, reply.state.caller)
     return _xml(twiml.render(reply, svc.style))
 
 
@@ -260,6 +257,13 @@ def _never_empty(reply: Reply) -> Reply:
     if state is not None and state.node != "ended":
         return services().engine.reask(state)
     return Reply([Hangup(state.outcome if state else "hangup")], state)
+
+
+def _stream(call_sid: str, caller: str, attempt: int = 0) -> Response:
+    """<Connect><Stream> for this call, carrying a fresh token bound to its CallSid."""
+    svc = services()
+    return _xml(twiml.connect_stream(svc.style, svc.settings.stream_url, call_sid, caller,
+                                     svc.stream_tokens.issue(call_sid), attempt))
 
 
 def _waits_for_caller(reply: Reply) -> bool:

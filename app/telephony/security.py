@@ -1,8 +1,10 @@
 """Twilio request signatures: every webhook and the websocket handshake are checked."""
 from __future__ import annotations
 
+import hashlib
 import hmac
-from typing import Mapping
+import time
+from typing import Callable, Mapping
 
 from twilio.request_validator import RequestValidator
 
@@ -60,3 +62,34 @@ class _Values(dict):  # type: ignore[type-arg]
     def getall(self, name: str) -> list[str]:
         """Every value of the field."""
         return self[name]
+
+
+class StreamTokens:
+    """Per-call, expiring tokens that bind a Media Stream to the call it was opened for.
+
+    Twilio signs the websocket handshake over the fixed stream URL only, so that signature is the
+    same for every call: alone it would let one captured handshake open any live call. Each
+    <Stream> therefore carries `token` = expiry + HMAC(CallSid, expiry) as a <Parameter>; it comes
+    back in the `start` message and must match that message's CallSid.
+    """
+
+    def __init__(self, auth_token: str, ttl_s: float = 120.0, clock: Callable[[], float] = time.time) -> None:
+        # A key of its own, derived from the server secret: a token never reveals the auth token.
+        self._key = hmac.new(auth_token.encode(), b"ivr-stream-token", hashlib.sha256).digest()
+        self._ttl_s = ttl_s
+        self._clock = clock
+
+    def issue(self, call_sid: str) -> str:
+        """A token for this call, valid for the next ttl_s seconds."""
+        expires = int(self._clock() + self._ttl_s)
+        return f"{expires}.{self._mac(call_sid, expires)}"
+
+    def valid(self, call_sid: str, token: str | None) -> bool:
+        """True when `token` was issued for this CallSid and has not expired."""
+        expires, _, mac = (token or "").partition(".")
+        if not expires.isdigit() or len(expires) > 12 or int(expires) < self._clock():
+            return False
+        return hmac.compare_digest(mac.encode(), self._mac(call_sid, int(expires)).encode())
+
+    def _mac(self, call_sid: str, expires: int) -> str:
+        return hmac.new(self._key, f"{call_sid}|{expires}".encode(), hashlib.sha256).hexdigest()

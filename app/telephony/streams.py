@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Union
 
+from app.telephony import sids
+
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_FRAME_BYTES = 8000          # one second of 8 kHz μ-law; Twilio sends 160-byte (20 ms) frames
 MARK_TEXT_CHARS = 1000          # marks carry the spoken text: the simulator reads what was said
@@ -85,8 +87,10 @@ def _start(doc: dict) -> Start:
     params = start.get("customParameters") or {}
     if not isinstance(params, dict):
         raise ValueError("customParameters must be an object")
-    stream_sid = str(doc.get("streamSid") or start["streamSid"])
-    return Start(stream_sid, str(start["callSid"]), {str(k): str(v) for k, v in params.items()})
+    # Both SIDs go into REST URLs and storage keys: checked here, where they enter.
+    stream_sid = sids.checked(doc.get("streamSid") or start["streamSid"], sids.STREAM, "streamSid")
+    call_sid = sids.checked(start["callSid"], sids.CALL, "callSid")
+    return Start(stream_sid, call_sid, {str(k): str(v) for k, v in params.items()})
 
 
 def _media(doc: dict) -> Media:

@@ -31,6 +31,17 @@ def test_live_call_update_gives_up_with_a_clear_error(fake_twilio: FakeTwilioApi
         rest(fake_twilio).update_call("CA0001", "<Response/>")
 
 
+@pytest.mark.parametrize("call_sid, account_sid", [
+    ("CAx/../../../Accounts/ACattacker/IncomingPhoneNumbers/PN123?Evil=1#", SID),
+    ("CA1?x=1", SID), ("CA1#", SID), ("PN123", SID), ("CA0001", "ACx/../ACother"),
+])
+def test_a_live_update_is_never_sent_for_a_malformed_sid(fake_twilio: FakeTwilioApi, call_sid: str,
+                                                         account_sid: str) -> None:
+    with pytest.raises(LiveCallError, match="malformed CallSid"):
+        TwilioRest(account_sid, "token", fake_twilio.base_url).update_call(call_sid, "<Response/>")
+    assert fake_twilio.auth_seen == []        # no request of any kind was made
+
+
 def test_recording_fetched_as_bytes_and_deleted(fake_twilio: FakeTwilioApi) -> None:
     fake_twilio.recordings["RE1"] = b"RIFF\x00\xff binary"
     client = rest(fake_twilio)

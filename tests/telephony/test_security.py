@@ -4,7 +4,7 @@ from __future__ import annotations
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import ImmutableMultiDict
 
-from app.telephony.security import SignatureChecker
+from app.telephony.security import SignatureChecker, StreamTokens
 
 TOKEN, PUBLIC = "secret-token", "https://ivr.example.com"
 
@@ -35,3 +35,16 @@ def test_a_plain_dict_signs_like_a_form() -> None:
     checker = SignatureChecker(TOKEN, PUBLIC)
     fields = {"CallSid": "CA1", "From": "+15550123"}
     assert checker.sign("/voice/incoming", fields) == twilio_signs("/voice/incoming", ImmutableMultiDict(fields))
+
+
+def test_a_stream_token_opens_only_its_own_call_and_only_until_it_expires() -> None:
+    now = [1_700_000_000.0]
+    tokens = StreamTokens(TOKEN, ttl_s=120, clock=lambda: now[0])
+    token = tokens.issue("CA1")
+    assert tokens.valid("CA1", token)
+    assert not tokens.valid("CA2", token)
+    assert not StreamTokens("another-token", clock=lambda: now[0]).valid("CA1", token)
+    assert not any(tokens.valid("CA1", forged) for forged in (None, "", "x", token.split(".")[0] + ".00",
+                                                               str(int(now[0]) + 9999) + "." + token.split(".")[1]))
+    now[0] += 121
+    assert not tokens.valid("CA1", token)

@@ -31,6 +31,10 @@ def test_media_dtmf_mark_stop() -> None:
     "not json", "[]", '{"event": "dance"}', '{"event": "media", "media": {"payload": "!!!"}}',
     '{"event": "media"}', '{"event": "dtmf", "dtmf": {"digit": "55"}}',
     '{"event": "start", "start": {"callSid": "CA1"}}', "x" * 70000,
+    # Values that would steer a REST URL elsewhere are not SIDs (issue 11, item 2).
+    '{"event": "start", "start": {"streamSid": "MZ1", "callSid": "CAx/../../../Accounts/ACattacker/Calls/CA1?E=1#"}}',
+    '{"event": "start", "start": {"streamSid": "MZ1/../x", "callSid": "CA1"}}',
+    '{"event": "start", "start": {"streamSid": "MZ1", "callSid": "AC1"}}',
 ])
 def test_malformed_messages_are_refused(raw) -> None:
     with pytest.raises(streams.BadMessage):
