@@ -9,7 +9,8 @@ from typing import Callable, Protocol, Sequence
 from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder, LookupStores,
                                 RecordMessage, RequestCallback, Say, Transfer)
 from app.dialog.callerid import callable_number
-from app.dialog.events import CallerHungUp, CallStarted, Event, Heard, OrderLookedUp, StoresLookedUp
+from app.dialog.events import (CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded, OrderLookedUp,
+                               StoresLookedUp)
 from app.dialog.flow import step
 from app.dialog.nodes import NODES, expected_for
 from app.dialog.prompts import Prompts
@@ -19,7 +20,7 @@ from app.dialog.turns import replay
 from app.dialog.wording import speakable
 from app.logs import bind_call
 from app.nlu.intents import Matcher
-from app.nlu.redact import redact
+from app.nlu.redact import MASK, SECRET_OPEN, continue_secret, digit_tail, redact, redact_digits
 from app.store.business import BusinessData
 from app.store.sessions import SessionStore, StaleState
 
@@ -135,11 +136,21 @@ class Engine:
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
              asr_latency_ms: float | None = None, stream: str = "") -> Reply:
-        """Recognised caller speech: classify it against what the current node expects."""
-        match = self.matcher.match(text, self.expected(call_sid))
+        """Recognised caller speech: classify it against what the current node expects.
+
+        Secrets are masked before anything sees the words: the matcher (so no slot carries a
+        card's digits), the flow, the records, the logs, and what the bot says back.
+        """
+        state = self.state(call_sid)
+        redacted = redact(text)
+        clean = continue_secret(redacted, state.digits_before if state else [])
+        if clean != redacted and state is not None and state.caller_words:
+            # The card number began in the previous turn: its digits are masked after the fact.
+            state.caller_words[-1] = continue_secret(state.caller_words[-1], [SECRET_OPEN])
+        match = self.matcher.match(clean, expected_for(state.node, state.task) if state else ())
         confidence = min(match.confidence, asr_confidence)
-        heard = Heard(match.intent, confidence, dict(match.slots), redact(text))
-        return self.handle(call_sid, heard, asr_latency_ms, stream=stream)
+        heard = Heard(match.intent, confidence, dict(match.slots), clean)
+        return self.handle(call_sid, heard, asr_latency_ms, loaded=state, stream=stream)
 
     def hang_up(self, call_sid: str) -> Reply | None:
         """The caller (or the network) ended the call; unknown calls are ignored."""
@@ -214,9 +225,12 @@ class Engine:
         state = loaded or self.sessions.load(call_sid) or CallState(call_sid=call_sid)
         if stream and state.stream_sid not in ("", stream):
             return Reply([], state, superseded=True)
+        event = _private(state, event)
         self._notify("on_event", state, event)
         state, actions = self._run(state, event)
         state.stream_sid = stream or state.stream_sid
+        if isinstance(event, (Heard, Digits)):      # silence or a transfer between halves changes nothing
+            state.digits_before = _digit_tail(event)
         state.version += 1
         reply = self._render(state, actions)
         reply.heard = event if isinstance(event, Heard) else None
@@ -280,3 +294,19 @@ class Engine:
             except Exception:  # noqa: BLE001
                 log.exception("call %s: observer %s failed", state.call_sid, method)
 
+
+
+def _private(state: CallState, event: Event) -> Event:
+    """The event with card numbers, PINs and codes masked whole: the one door caller input takes."""
+    if isinstance(event, Digits):
+        masked = redact_digits(event.digits)
+        if masked == event.digits and MASK in continue_secret(event.digits, state.digits_before):
+            masked = MASK
+        return Digits(masked) if masked != event.digits else event
+    if isinstance(event, MessageRecorded):
+        return MessageRecorded(redact(event.transcript), event.recording_url)
+    return event
+
+
+def _digit_tail(event: Heard | Digits) -> list[int]:
+    return digit_tail(event.words if isinstance(event, Heard) else event.digits)

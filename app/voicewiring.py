@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 import shutil
 from functools import lru_cache
-from typing import Sequence
+from typing import Callable, Sequence
 
 from app.config import Settings
 from app.dialog.prompts import Prompts
+from app.dialog.wording import speakable
 from app.engine import Engine
 from app.nlu.grammar import Grammar
 from app.nlu.intents import GLOBAL_INTENTS, Matcher
@@ -37,9 +38,9 @@ def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: M
     log.log(logging.WARNING if "WARNING" in reason else logging.INFO, reason)
     warn_without_espeak()
     synth = Synthesizer(settings.data_dir / "tts", settings.tts_voice, settings.tts_rate)
-    render_static_prompts(synth, prompts)
+    static = render_static_prompts(synth, prompts)
     phrases_for = phrases_lookup(grammar)
-    kit = VoiceKit(engine=engine, asr=asr, synthesize=synth.render, phrases_for=phrases_for,
+    kit = VoiceKit(engine=engine, asr=asr, synthesize=prompt_audio(synth, static), phrases_for=phrases_for,
                    is_complete=matcher.is_complete, style=style,
                    endpoint_silence_ms=settings.endpoint_silence_ms,
                    max_utterance_ms=int(settings.max_utterance_s * 1000),
@@ -57,11 +58,37 @@ def warn_without_espeak() -> bool:
     return True
 
 
-def render_static_prompts(synth: Synthesizer, prompts: Prompts) -> int:
-    """Prompts without slots are rendered ahead (cached on disk), so no caller waits for them."""
+def render_static_prompts(synth: Synthesizer, prompts: Prompts) -> frozenset[str]:
+    """Prompts without slots are rendered ahead (cached on disk), so no caller waits for them.
+
+    Returns their texts. Any other file in the cache is removed: only these belong there (an
+    older version also cached prompts that carried caller data).
+    """
     texts = [prompts.render(pid) for pid, text in prompts.texts.items() if not _has_slots(text, prompts)]
     synth.render_many(texts)
-    return len(texts)
+    keep = {synth.cache_path(" ".join(text.split())) for text in texts}
+    if synth.cache_dir is not None and synth.cache_dir.is_dir():
+        for stale in set(synth.cache_dir.glob("*.ulaw")) - keep:
+            stale.unlink(missing_ok=True)
+    return frozenset(" ".join(form.split()) for text in texts for form in (text, speakable(text)))
+
+
+def prompt_audio(synth: Synthesizer, static: frozenset[str], in_memory: int = 256) -> Callable[[str], bytes]:
+    """Prompt text -> audio: fixed prompts from the disk cache, the rest only in memory.
+
+    A prompt that carries caller data (an order number, a date) is never written to disk: a
+    cache file named by the hash of its text would let anyone who lists the directory guess it.
+    """
+    plain = Synthesizer(None, synth.voice, synth.rate, synth.pitch)
+
+    @lru_cache(maxsize=in_memory)
+    def dynamic(text: str) -> bytes:
+        return plain.render(text)
+
+    def render(text: str) -> bytes:
+        normal = " ".join(text.split())
+        return synth.render(normal) if normal in static else dynamic(normal)
+    return render
 
 
 def _has_slots(text: str, prompts: Prompts) -> bool:

@@ -33,6 +33,9 @@ class CallState:
     last_says: list[dict[str, Any]] = field(default_factory=list)
     last_listen: dict[str, Any] = field(default_factory=dict)
     frustration: int = 0
+    # How the caller's last turn ended, never its digits (app.nlu.redact.digit_tail): lets the
+    # next turn tell a card number read out over two turns from an order number.
+    digits_before: list[int] = field(default_factory=list)
     outcome: str = ""
     transfer_reason: str = ""
     agent_accepted: bool = False

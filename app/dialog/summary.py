@@ -7,6 +7,7 @@ from app.dialog.actions import Summary
 from app.dialog.callerid import callable_number
 from app.dialog.state import CallState
 from app.dialog.wording import say_status
+from app.nlu.redact import redact
 
 # What the call is about, read after "Calling about".
 _WANTS = {
@@ -82,7 +83,7 @@ def render(summary: Summary) -> str:
     parts.append(f"Transferred because: {summary.reason}" + (f", after {summary.tries} failed tries." if summary.tries >= 2 else "."))
     if summary.frustrated:
         parts.append("Sounds frustrated.")
-    return " ".join(parts)
+    return redact(" ".join(parts))      # a last guard: the agent never hears a card number
 
 
 def _who(summary: Summary) -> str:

@@ -24,6 +24,7 @@ from app.telephony.twiml import TwimlStyle
 log = logging.getLogger(__name__)
 FRAME_MS = 20
 DIGIT_TIMEOUT_MS = 3000
+MAX_ENTRY_KEYS = 32             # longer than any card number; bounds what one entry holds
 MESSAGE_SILENCE_MS = 2500
 LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
                                # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
@@ -111,8 +112,11 @@ class VoiceCall:
         if self.listen is not None and self.listen.max_digits <= 1:
             self._turn(lambda: self._handle(Digits(digit)))
             return
+        # An entry is never cut at the question's length: the caller's whole entry goes in as one
+        # (a card number keyed at the order question is then masked whole, not split in two
+        # "order numbers"). It ends with #, a pause, or a length no real answer reaches.
         self.digits, self.digit_ms = self.digits + digit, 0
-        if digit == "#" or len(self.digits.rstrip("#")) >= (self.listen.max_digits if self.listen else 8):
+        if digit == "#" or len(self.digits) >= MAX_ENTRY_KEYS:
             self._submit_digits()
 
     def on_mark(self, name: str) -> None:

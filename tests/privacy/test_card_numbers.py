@@ -133,3 +133,46 @@ def dump_tables(url: str) -> set[str]:
     names = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     return names
+
+
+SPOKEN_VARIANTS = {
+    "name": "secrets read out the ways callers say them",
+    "agent": "no-answer",
+    "steps": [
+        {"say": "my pin's 2864"},
+        {"say": "where is my order"},
+        {"expect_say": "order number"},
+        {"say": "card 4111, 1111, 1111, 1111"},
+        {"say": "my card number is four one one one one one one one"},      # half of it, then
+        {"say": "one one one one one one one one"},                          # the other half
+        {"say": "agent"},
+        {"expect_say": "no one is available"},
+        {"say": "yes"},
+        {"expect_say": "after the tone"},
+        {"say": "call me back, my card is 4111 1111 1111 1111 and the code is 739"},
+        {"expect_say": "message is saved"},
+    ],
+}
+
+
+def test_spoken_variants_split_turns_and_voicemail_are_masked(database_url: str, captured_logs: io.StringIO) -> None:
+    services = build_services(demo_settings(database_url), today=lambda: TODAY)
+    result = run_call(services, SPOKEN_VARIANTS)
+    [call] = services.records.recent()
+    dump = without_sids(dump_database(database_url), [call.call_sid])
+    assert "my pin [redacted]" in dump and "card [redacted]" in dump and "call me back" in dump
+    for where, text in (("the database", dump), ("the logs", without_sids(captured_logs.getvalue(), [call.call_sid])),
+                        ("what the bot said", " ".join(" ".join(t["bot"]) if isinstance(t["bot"], list) else str(t["bot"])
+                                                       for t in result.turns))):
+        assert_no_secrets(text, where)
+        assert "41111111" not in text and "1111 1111" not in text, where
+
+
+def test_a_card_read_over_two_turns_without_a_cue_is_masked_from_the_second_half() -> None:
+    # Half a card said alone is indistinguishable from an order number; with the second half
+    # (a Luhn-valid card number together) it is masked, and so is the first half in the state.
+    from app.nlu.redact import continue_secret, digit_tail
+    assert continue_secret("1111 1111", digit_tail("4111 1111")) == "[redacted]"
+    assert continue_secret("12345678", digit_tail("12345678")) == "12345678"      # a repeated order number
+    assert continue_secret("order 48217", digit_tail("48217")) == "order 48217"
+    assert continue_secret("and 2 8 6 4", digit_tail("my pin [redacted]")) == "and [redacted]"
