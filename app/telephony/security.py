@@ -73,7 +73,7 @@ class StreamTokens:
     back in the `start` message and must match that message's CallSid.
     """
 
-    def __init__(self, auth_token: str, ttl_s: float = 120.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, auth_token: str, ttl_s: float = 300.0, clock: Callable[[], float] = time.time) -> None:
         # A key of its own, derived from the server secret: a token never reveals the auth token.
         self._key = hmac.new(auth_token.encode(), b"ivr-stream-token", hashlib.sha256).digest()
         self._ttl_s = ttl_s

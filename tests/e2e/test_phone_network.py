@@ -17,7 +17,7 @@ from app.sim.script import load_script, parse_script
 from app.sim.stream_client import StreamClient
 from app.store.database import make_engine
 from app.store.records import CallRecord, SqlCallRecords
-from app.telephony.security import SignatureChecker
+from app.telephony.security import SignatureChecker, StreamTokens
 from tests.conftest import ROOT
 from tests.e2e.conftest import TOKEN, LiveServer, serve_live
 from tests.servers import BIN
@@ -207,7 +207,8 @@ def test_a_second_stream_for_the_call_replaces_the_first_and_each_silence_counts
         call.start()
         first = call.stream
         url = live_server.url.replace("http://", "ws://") + "/media"
-        params = {"call_sid": call.call_sid, "caller": "+15550123"}
+        # The same <Stream> parameters, the call's token among them (issue 11: a stream is bound to its call).
+        params = {"call_sid": call.call_sid, "caller": "+15550123", "token": StreamTokens(TOKEN).issue(call.call_sid)}
         # Twilio opens a new websocket for the call while the old one is still up.
         call.stream = StreamClient(url, call.signer.sign_url(url, {}), call.call_sid, params, SPEED,
                                    stream_sid="MZ" + "b" * 32)
