@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
+from markupsafe import Markup
 
 from app.store.records import CallbackRequest, CallRecord, CallRecords
 from app.web.auth import agent_json, agent_page, check_csrf
@@ -57,6 +58,16 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
+@agent.app_template_filter("local")
+def _local(moment: datetime | None, style: str = "datetime") -> Markup:
+    """A <time> the page's script shows in the browser's zone (UTC, said so, without script)."""
+    if moment is None:
+        return Markup("")
+    shown = moment.strftime("%H:%M:%S" if style == "time" else "%Y-%m-%d %H:%M:%S")
+    return Markup('<time datetime="{}" data-style="{}">{} UTC</time>').format(
+        moment.isoformat(), style, shown)
+
+
 @agent.app_template_filter("clock")
 def _clock(moment: datetime | None) -> str:
     return moment.strftime("%H:%M:%S") if moment else ""
@@ -83,6 +94,13 @@ def index() -> str:
     store = records()
     return render_template("agent.html", live=store.live(), recent=store.recent(limit=RECENT_LIMIT),
                            callbacks=store.callbacks(open_only=True))
+
+
+@agent.get("/agent/live")
+@agent_page
+def live_fragment() -> str:
+    """The live-calls section alone: the desk's script fetches it every few seconds."""
+    return render_template("_live.html", live=records().live())
 
 
 @agent.get("/agent.json")

@@ -150,3 +150,57 @@ def test_dashboard_charts_in_chromium(live: LiveServer, browser: WebDriver, tmp_
     assert all(c.size["width"] > 200 and c.size["height"] > 20 for c in charts)
     assert browser.find_element(By.ID, "tile-containment").text
     screenshot(browser, tmp_path / "dashboard.png")
+
+
+def test_live_calls_appear_without_a_reload(live: LiveServer, browser: WebDriver) -> None:
+    log_in(browser, live, "/agent")
+    assert "No call in progress." in browser.find_element(By.ID, "live").text
+    browser.execute_script("window.sameDocument = true;")
+    live.webhook("/voice/incoming", {"CallSid": "CAlive001", "From": "+15550100", "To": "+15550000"})
+    rows = WebDriverWait(browser, WAIT_S + 5).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#live-calls tbody tr"))
+    assert len(rows) == 1 and "Jane Doe" in rows[0].text
+    assert browser.execute_script("return window.sameDocument === true;")      # fetched, not reloaded
+    assert browser.find_element(By.CSS_SELECTOR, "#live .count").text == "1"
+
+
+def test_times_show_in_the_browsers_zone(live: LiveServer, browser: WebDriver) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    browser.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
+    scripted_calls(live.app.extensions["ivr"])
+    sid = jane_call_sid(live.app.extensions["ivr"])
+    log_in(browser, live, f"/agent/calls/{sid}")
+    shown = browser.find_elements(By.CSS_SELECTOR, "#transcript time")
+    assert shown
+    for element in shown:
+        local = datetime.fromisoformat(element.get_attribute("datetime")).astimezone(ZoneInfo("America/New_York"))
+        assert "UTC" not in element.text and local.strftime("%M:%S") in element.text, element.text
+        assert str(local.hour) in element.text or str(local.hour % 12 or 12) in element.text, element.text
+
+
+def test_transcript_columns_hold_one_thing_each(live: LiveServer, browser: WebDriver) -> None:
+    scripted_calls(live.app.extensions["ivr"])
+    sid = jane_call_sid(live.app.extensions["ivr"])
+    log_in(browser, live, f"/agent/calls/{sid}")
+    headers = [th.get_attribute("textContent") for th in browser.find_elements(By.CSS_SELECTOR, "#transcript th")]
+    assert headers == ["Time", "Caller said", "Understood", "Confidence", "Bot said", "Dialog state", "Recognition"]
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#transcript tbody tr")
+               if "where is my order" in r.text)
+    cells = [td.get_attribute("textContent").strip() for td in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[1:4] == ["where is my order", "order status", "0.99"] and cells[5] == "offer order"
+
+
+@pytest.mark.parametrize("path", ["/agent", "/agent/calls/{sid}", "/dashboard"])
+def test_pages_fit_a_phone_without_sideways_scrolling(live: LiveServer, browser: WebDriver, path: str,
+                                                       tmp_path: Path) -> None:
+    services: Services = live.app.extensions["ivr"]
+    scripted_calls(services)
+    unanswered_call(live)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    log_in(browser, live, path.format(sid=jane_call_sid(services)))
+    widths = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
+    assert widths[0] <= widths[1] <= 390, widths
