@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 
+# vars.style picks prompt variants: with `style: menu`, "greeting__menu" is said for "greeting".
+STYLE_VAR = "style"
+DEFAULT_STYLE = "open"      # the prompts without a suffix
+
+
 class PromptError(ValueError):
     """A prompt catalog is malformed or a prompt is missing."""
 
@@ -26,6 +31,10 @@ class Prompts:
         variables = {str(k): str(v) for k, v in (doc.get("vars") or {}).items()}
         for key, text in texts.items():
             _check_template(origin, key, text)
+        style = variables.get(STYLE_VAR, "")
+        if style not in ("", DEFAULT_STYLE) and not any(k.endswith(f"__{style}") for k in texts):
+            raise PromptError(f"{origin}: vars.{STYLE_VAR} is {style!r}, but no prompt has a "
+                              f"'__{style}' variant (like greeting__{style})")
         return cls(texts=texts, variables=variables)
 
     def with_variables(self, **overrides: str | None) -> "Prompts":
@@ -35,11 +44,12 @@ class Prompts:
         return Prompts(texts=self.texts, variables=merged)
 
     def render(self, prompt: str, params: Mapping[str, str] | None = None) -> str:
-        """The text of one prompt with its slots filled."""
+        """The text of one prompt with its slots filled (its `vars.style` variant if there is one)."""
         if prompt not in self.texts:
             raise PromptError(f"unknown prompt {prompt!r}")
         values = {**self.variables, **(params or {})}
-        return string.Formatter().vformat(self.texts[prompt], (), _Strict(values, prompt))
+        text = self.texts.get(f"{prompt}__{self.variables.get(STYLE_VAR, '')}", self.texts[prompt])
+        return string.Formatter().vformat(text, (), _Strict(values, prompt))
 
 
 class _Strict(dict):

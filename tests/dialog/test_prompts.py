@@ -50,3 +50,26 @@ def test_disclosure_is_configurable() -> None:
 def test_malformed_catalog_is_a_clear_error() -> None:
     with pytest.raises(PromptError, match="expected a mapping with a 'prompts' section"):
         Prompts.from_document(["not", "a", "mapping"])
+
+
+def test_the_greeting_style_is_chosen_in_the_prompts_file(tmp_path) -> None:
+    from app.factory import build_services
+    from app.store.sessions import MemorySessions
+    from tests.callrun import demo_settings, run_call
+
+    shipped = (ROOT / "prompts" / "en.yaml").read_text(encoding="utf-8")
+    assert 'style: "open"' in shipped
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "en.yaml").write_text(shipped.replace('style: "open"', 'style: "menu"'), encoding="utf-8")
+    for style_dir, heard in ((ROOT / "prompts", "How can I help you today?"),
+                             (tmp_path / "prompts", "press 1 for order status, 2 for returns")):
+        settings = demo_settings(f"sqlite:///{tmp_path / (style_dir.parent.name + '.db')}", prompts_dir=style_dir)
+        services = build_services(settings, MemorySessions())
+        result = run_call(services, {"steps": [{"expect_say": heard}, {"press": "1"},
+                                               {"expect_say": "order number"}]})
+        assert heard in result.turns[0]["bot"]
+
+
+def test_a_style_without_variants_is_refused() -> None:
+    with pytest.raises(PromptError, match="vars.style is 'menus', but no prompt has a '__menus' variant"):
+        Prompts.from_document({"vars": {"style": "menus"}, "prompts": {"greeting": "Hi", "greeting__menu": "Hi, 1"}})
