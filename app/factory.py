@@ -16,6 +16,7 @@ from app.loading import load_language
 from app.nlu.grammar import Grammar
 from app.nlu.intents import Matcher
 from app.services import Services
+from app.store.agent_sessions import AgentSessions
 from app.store.business import SqlBusinessData
 from app.store.database import create_schema, make_engine
 from app.store.journal import RecordJournal
@@ -33,6 +34,8 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
                today: Callable[[], date] = date.today) -> Flask:
     """Build every object the server needs from `settings` and wire them into a Flask app."""
     app = Flask(__name__)
+    from app.telephony.routes import MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES      # webhooks and agent forms are small
     services = build_services(settings, sessions, today)
     app.extensions["ivr"] = services
     from app.telephony.routes import voice
@@ -51,11 +54,12 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
 def register_web(app: Flask, settings: Settings) -> None:
     """Agent pages and dashboard, behind a login keyed from settings."""
     from app.web.agent import agent
-    from app.web.auth import auth, configure_sessions
+    from app.web.auth import auth, configure_sessions, guard
     from app.web.dashboard import dashboard
-    configure_sessions(app, settings)
+    limiter = configure_sessions(app, settings, app.extensions["ivr"].agent_sessions)
     for blueprint in (auth, agent, dashboard):
         app.register_blueprint(blueprint)
+    guard(app, limiter, (auth, agent, dashboard), https=settings.public_url.startswith("https://"))
 
 
 def build_services(settings: Settings, sessions: SessionStore | None = None,
@@ -82,6 +86,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         signatures=SignatureChecker(settings.twilio_auth_token, settings.public_url),
         style=twiml_style(settings),
         stream_tokens=StreamTokens(settings.twilio_auth_token),
+        agent_sessions=AgentSessions(db, settings),
         records=records,
         metrics=metrics,
     )

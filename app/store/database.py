@@ -19,7 +19,7 @@ from app.config import SettingsError
 metadata = sa.MetaData()
 
 # Modules that define tables on `metadata`; create_schema imports them so every table is known.
-TABLE_MODULES = ("app.store.business", "app.store.sessions", "app.store.records")
+TABLE_MODULES = ("app.store.business", "app.store.sessions", "app.store.records", "app.store.agent_sessions")
 
 SQLITE_BUSY_MS = 5000
 

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 voice = Blueprint("voice", __name__)
 XML = "text/xml"
 MAX_RECONNECTS = 3
+# Twilio's webhooks carry about 30 fields in 2 KB; these bounds leave room and refuse floods.
+MAX_BODY_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 200
 CALLER_GONE = "The caller hung up before you joined. Goodbye."
 
 
@@ -34,6 +37,11 @@ def check_signature() -> None:
     """Refuse anything not signed by Twilio with our auth token; nothing is touched before this."""
     if request.endpoint == "voice.healthz":
         return
+    # The form must be parsed to check its signature: bound what an unsigned body can cost first
+    # (its size by MAX_CONTENT_LENGTH, a 413 from get_data; its number of fields here).
+    if request.get_data(cache=True).count(b"&") >= MAX_FORM_FIELDS:
+        log.warning("refused %s: more than %d form fields", request.path, MAX_FORM_FIELDS)
+        abort(413)
     signature = request.headers.get("X-Twilio-Signature")
     if not services().signatures.valid(request.full_path, request.form, signature):
         log.warning("refused %s: bad or missing Twilio signature", request.path)

@@ -1,4 +1,5 @@
-"""Agent login: a token from settings, kept in a signed session cookie or sent as a Bearer header."""
+"""Agent login: a token from settings opens a server-side session (a random id in a signed
+cookie), or is sent as a Bearer header; failed attempts are throttled per client."""
 from __future__ import annotations
 
 import hashlib
@@ -12,21 +13,29 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, Flask, Request, Response, abort, current_app, jsonify, redirect,
                    render_template, request, session, url_for)
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from app.config import Settings
+from app.store.agent_sessions import SESSION_HOURS, AgentSessions
 
 auth = Blueprint("auth", __name__, template_folder="templates", static_folder="static",
                  static_url_path="/agent/static")
 F = TypeVar("F", bound=Callable[..., object])
 NOT_CONFIGURED = "The agent pages are disabled: set IVR_AGENT_TOKEN to enable the agent pages."
-# An agent's shift; after it the login form is shown again.
-SESSION_HOURS = 12
+# Wrong tokens (a login form, a Bearer header) a client may send before it must wait: shared by
+# every agent page and JSON view, counted per client address (per worker without REDIS_URL).
+FAILED_LOGINS = "10 per minute;30 per hour"
+# What an agent page may load and who may frame it: our own files only, framed by nobody.
+CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
 
-def configure_sessions(app: Flask, settings: Settings) -> None:
-    """Give the app a session key derived from settings, and cookie rules for the agent login."""
+def configure_sessions(app: Flask, settings: Settings, sessions: AgentSessions) -> Limiter:
+    """Session cookie rules, the server-side session store and the failed-login throttle."""
     app.secret_key = session_key(settings)
     app.session_interface = AgentCookieSessions()
+    app.extensions["ivr_agent_sessions"] = sessions
     app.config.update(
         SESSION_COOKIE_NAME="ivr_agent",
         SESSION_COOKIE_HTTPONLY=True,
@@ -35,6 +44,31 @@ def configure_sessions(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
+    return Limiter(get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
+                   strategy="moving-window")
+
+
+def guard(app: Flask, limiter: Limiter, blueprints: tuple[Blueprint, ...], https: bool) -> None:
+    """Throttle failed logins across these blueprints; give their pages the security headers."""
+    failed = limiter.shared_limit(FAILED_LOGINS, scope="agent-login",
+                                  deduct_when=lambda response: response.status_code == 401)
+    for blueprint in blueprints:
+        failed(blueprint)
+    names = {blueprint.name for blueprint in blueprints}
+    app.after_request(lambda response: security_headers(response, https) if request.blueprint in names
+                      else response)
+
+
+def security_headers(response: Response, https: bool) -> Response:
+    """Headers every agent page carries (the pages show callers' details: never cached)."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    if https:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
 
 
 class AgentCookieSessions(SecureCookieSessionInterface):
@@ -50,13 +84,16 @@ class AgentCookieSessions(SecureCookieSessionInterface):
 
 
 def session_key(settings: Settings) -> bytes:
-    """HMAC of the agent token under the Twilio token: never stored, changes when either does."""
-    material = f"ivr-agent-session:{settings.agent_token or ''}".encode()
-    return hmac.new(settings.twilio_auth_token.encode(), material, hashlib.sha256).digest()
+    """The cookie-signing key: derived from the Twilio token, never from the agent token."""
+    return hmac.new(settings.twilio_auth_token.encode(), b"ivr-agent-session-cookie", hashlib.sha256).digest()
 
 
 def _settings() -> Settings:
     return current_app.extensions["ivr"].settings
+
+
+def _sessions() -> AgentSessions:
+    return current_app.extensions["ivr_agent_sessions"]
 
 
 def token_matches(given: str | None) -> bool:
@@ -67,15 +104,9 @@ def token_matches(given: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _fingerprint() -> str:
-    # Stored in the session instead of a bare flag, so a rotated token logs everybody out.
-    token = (_settings().agent_token or "").encode()
-    return hmac.new(token, b"agent-login", hashlib.sha256).hexdigest()
-
-
 def logged_in() -> bool:
-    """True when this browser logged in with the current token."""
-    return hmac.compare_digest(str(session.get("agent", "")), _fingerprint())
+    """True when this browser holds an open server-side session."""
+    return _sessions().valid(str(session.get("agent", "")))
 
 
 def _bearer_ok() -> bool:
@@ -151,7 +182,7 @@ def login() -> object:
 def _start_session() -> Response:
     session.clear()
     session.permanent = True
-    session["agent"] = _fingerprint()
+    session["agent"] = _sessions().open()      # a fresh random id: nothing carried over
     return redirect(_safe_next() or url_for("agent.index"))
 
 
@@ -159,6 +190,7 @@ def _start_session() -> Response:
 def logout() -> Response:
     """End the session (a POST with the CSRF token, so a link elsewhere cannot log you out)."""
     check_csrf()
+    _sessions().close(str(session.get("agent", "")))    # a saved copy of the cookie opens nothing now
     session.clear()
     return redirect(url_for("auth.login"))
 

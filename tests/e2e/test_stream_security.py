@@ -170,3 +170,13 @@ def test_an_oversized_message_closes_the_stream_before_it_is_held(live_server: L
         for _ in range(50):                              # 200 MB, if the server read it all
             ws.send(big)
     assert requests.get(live_server.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_unsigned_floods_of_fields_are_refused_before_they_are_parsed(live_server: LiveServer) -> None:
+    url = live_server.url + "/voice/incoming"
+    for body in ("a=1&" * 200_000, "a=&" * 1000, "x=" + "y" * 100_000):   # 800 KB; 1000 fields; 100 KB
+        began = time.monotonic()
+        response = requests.post(url, data=body, timeout=10,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 413 and time.monotonic() - began < 2.0
+    assert place_call(live_server, "CA" + "f" * 32).find("Connect") is not None   # real calls still served

@@ -72,12 +72,13 @@ def test_session_cookie_is_signed_httponly_lax_and_secure_over_https(agent_app: 
     assert AGENT_TOKEN not in cookie
 
 
-def test_session_key_is_derived_from_settings(agent_settings) -> None:
+def test_the_cookie_key_owes_nothing_to_the_agent_token(agent_settings) -> None:
+    # A cookie signed under a key derived from the agent token would let the token be guessed
+    # offline from one cookie (issue 11, item 6).
     key = session_key(agent_settings)
     assert len(key) == 32
-    assert key != session_key(agent_settings.replace(agent_token="other"))
+    assert key == session_key(agent_settings.replace(agent_token="other"))
     assert key != session_key(agent_settings.replace(twilio_auth_token="other"))
-    assert AGENT_TOKEN.encode() not in key
 
 
 def test_a_rotated_token_ends_old_sessions(agent_app: Flask, agent_settings, memory_records) -> None:
@@ -196,3 +197,10 @@ def test_mask_phone(number: str, masked: str) -> None:
 def test_phone_numbers_in_free_text_are_masked_but_order_numbers_stay() -> None:
     text = "Caller +15550177, not a known customer. Order 48217. Call me on 555-0123."
     assert mask_phones_in(text) == "Caller +••••0177, not a known customer. Order 48217. Call me on •••0123."
+
+
+def test_hsts_is_sent_when_served_over_https(agent: FlaskClient) -> None:
+    response = agent.get("/agent")                      # the test PUBLIC_URL is https
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in agent.get("/healthz").headers   # webhooks are not pages
