@@ -48,10 +48,15 @@ $(TEST_STAMP): $(STAMP)
 seed: install
 	$(VENV)/bin/ivr seed --if-absent
 
+# The local signing token: readable by this user only (umask before the file exists).
+.PHONY: var/dev-token     # always run: an existing token is tightened too
+var/dev-token:
+	@mkdir -p -m 700 var; test -s $@ || (umask 077; $(PY) -c "import secrets; print(secrets.token_hex(16))" > $@)
+	@chmod 600 $@
+
 # Runs exactly the Procfile's web: line, with the virtualenv first on PATH. Without a
 # TWILIO_AUTH_TOKEN a random local one is made once (var/dev-token) for the simulator to sign with.
-run: seed
-	@mkdir -p var; test -s var/dev-token || $(PY) -c "import secrets; print(secrets.token_hex(16))" > var/dev-token
+run: seed var/dev-token
 	@echo "serving on port $(PORT); local token in var/dev-token (export TWILIO_AUTH_TOKEN=\$$(cat var/dev-token) for ivr sim --url)"
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) \
 	TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-$$(cat var/dev-token)}" \

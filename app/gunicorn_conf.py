@@ -24,6 +24,10 @@ graceful_timeout = 20
 # line per webhook cost about 3 % of a request's CPU. `GUNICORN_CMD_ARGS="--access-logfile -"`
 # turns it on.
 accesslog = None
+# gunicorn's control socket (for gunicornc) defaults to one path per user, shared by every
+# instance: a second server started on a busy port removed the running server's socket on its
+# way out. Nothing here uses it, so it is off.
+control_socket_disable = True
 # Each worker's heartbeat touches a file on every pass of its event loop (once per request under
 # load). On a disk or overlay filesystem that syscall showed up at about 5 % of a webhook's CPU;
 # gunicorn's docs advise a memory filesystem for it.

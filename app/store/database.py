@@ -111,12 +111,25 @@ def _guard_fork(engine: sa.Engine) -> None:
             raise sa.exc.DisconnectionError("connection belongs to another process")
 
 
+def private_file(path: Path) -> None:
+    """Create `path` (and its directory) readable by this user only; tighten it if it exists.
+
+    The database holds callers' numbers and transcripts: no other local user may read it.
+    SQLite gives its -wal and -shm files the database file's mode.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        os.chmod(path, 0o600)
+
+
 def _sqlite_engine(url: URL) -> sa.Engine:
     """SQLite: WAL so readers never block the writer, a busy timeout so writers queue instead of failing."""
     database = url.database or ""
     in_memory = database in ("", ":memory:")
     if not in_memory and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(database).expanduser())
     options: dict[str, object] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}}
     if in_memory:
         # One shared connection, or every pooled connection would see its own empty database.
