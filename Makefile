@@ -9,7 +9,7 @@ SIM_API_PORT ?= 8099
 # (gunicorn_h1c ships as source only).
 DEB_PACKAGES := espeak-ng gcc
 # What only the tests need: real Redis and PostgreSQL servers, a headless browser.
-TEST_DEB_PACKAGES := redis-server postgresql chromium chromium-driver
+TEST_DEB_PACKAGES := redis-server postgresql chromium chromium-driver nginx-light
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 

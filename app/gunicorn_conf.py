@@ -20,6 +20,12 @@ threads = 32
 preload_app = True
 timeout = 120
 graceful_timeout = 20
+# Request heads stay small (Twilio's are about 1 KB); keep-alive connections idle for 5 s at most.
+# These bound one connection; many slow clients need the buffering proxy (deploy/nginx/ivr.conf).
+limit_request_line = 4094
+limit_request_fields = 64
+limit_request_field_size = 8190
+keepalive = 5
 # No access log by default: the app logs every call with its CallSid (JSON), and a formatted
 # line per webhook cost about 3 % of a request's CPU. `GUNICORN_CMD_ARGS="--access-logfile -"`
 # turns it on.
