@@ -20,6 +20,7 @@ from app.store.agent_sessions import AgentSessions
 from app.store.business import SqlBusinessData
 from app.store.database import create_schema, make_engine
 from app.store.journal import RecordJournal
+from app.store.messages import MessageStore
 from app.store.recorder import RecordsObserver
 from app.store.records import SqlCallRecords
 from app.store.sessions import SessionStore, open_sessions
@@ -89,6 +90,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         agent_sessions=AgentSessions(db, settings),
         records=records,
         metrics=metrics,
+        messages=MessageStore(settings.data_dir / "messages"),
     )
     if settings.transport in ("stream", "record"):
         _add_voice(services, grammar, prompts)
@@ -101,7 +103,7 @@ def _add_voice(services: Services, grammar: Grammar, prompts: Prompts) -> None:
     services.rest = build_rest(services.settings)
     services.voice, services.recordings, services.asr_name = build_voice(
         services.settings, services.engine, grammar, services.engine.matcher, prompts,
-        services.style, services.rest)
+        services.style, services.rest, services.messages)
     services.voice = replace(services.voice, on_reply=services.metrics.observe_voice_reply)
 
 

@@ -25,5 +25,6 @@ class Services:
     voice: Any = None             # VoiceKit shared by live Media Streams calls (speech deployments)
     rest: Any = None              # TwilioRest: live-call updates and recordings
     records: CallRecords | None = None  # call records, read by the agent pages and reports
-    metrics: Any = None
-    agent_sessions: Any = None    # app.store.agent_sessions.AgentSessions: agent logins, server-side           # app.web.metrics.CallMetrics (its registry backs /metrics)
+    metrics: Any = None           # app.web.metrics.CallMetrics (its registry backs /metrics)
+    agent_sessions: Any = None    # app.store.agent_sessions.AgentSessions: agent logins, server-side
+    messages: Any = None          # app.store.messages.MessageStore: kept voicemail audio

@@ -16,6 +16,7 @@ from app.nlu.speech_phrases import speech_phrases
 from app.speech.engines import choose_engine
 from app.speech.models import default_cache_dir
 from app.speech.tts import Synthesizer
+from app.store.messages import MessageStore
 from app.telephony.recorded import RecordedTurns
 from app.telephony.rest import TwilioRest
 from app.telephony.twiml import TwimlStyle
@@ -30,7 +31,8 @@ def build_rest(settings: Settings) -> TwilioRest:
 
 
 def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: Matcher,
-                prompts: Prompts, style: TwimlStyle, rest: TwilioRest) -> tuple[VoiceKit, RecordedTurns, str]:
+                prompts: Prompts, style: TwimlStyle, rest: TwilioRest,
+                messages: MessageStore) -> tuple[VoiceKit, RecordedTurns, str]:
     """The recognizer (loaded once per process), prompt audio and the voice kit calls share."""
     asr, reason = choose_engine(settings.asr, settings.lang, settings.vosk_model_path,
                                 settings.models_dir or default_cache_dir())
@@ -44,8 +46,9 @@ def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: M
                    is_complete=matcher.is_complete, style=style,
                    endpoint_silence_ms=settings.endpoint_silence_ms,
                    max_utterance_ms=int(settings.max_utterance_s * 1000),
-                   no_input_ms=int(settings.no_input_s * 1000))
-    recorded = RecordedTurns(engine, rest, asr, phrases_for, settings.keep_recordings)
+                   no_input_ms=int(settings.no_input_s * 1000),
+                   keep_message=messages.save_pcm if settings.keep_recordings else None)
+    recorded = RecordedTurns(engine, rest, asr, phrases_for, settings.keep_recordings, messages)
     return kit, recorded, asr.name
 
 

@@ -145,7 +145,7 @@ def _why(summary: Summary) -> str:
 def _whisper_who(summary: Summary) -> str:
     if summary.caller_name:
         return summary.caller_name
-    return "Unknown caller" if summary.caller_number else "Number withheld"
+    return "Unknown caller" if summary.caller_number else "Caller number withheld"
 
 
 def best_quote(utterances: tuple[str, ...], already_said: str) -> str:

@@ -20,10 +20,11 @@ class RecordedTurns:
 
     def __init__(self, engine: Engine, rest: TwilioRest, asr: object,
                  phrases_for: Callable[[Sequence[str], bool], list[str] | None],
-                 keep_recordings: bool = False) -> None:
+                 keep_recordings: bool = False, messages: object = None) -> None:
         self.engine, self.rest, self.asr = engine, rest, asr
         self.phrases_for = phrases_for
         self.keep_recordings = keep_recordings
+        self.messages = messages      # MessageStore: a kept voicemail is played on the call page
 
     def recognise_turn(self, call_sid: str, url: str) -> Reply:
         """A caller turn: recognise against what the call expects, then step the flow."""
@@ -40,14 +41,16 @@ class RecordedTurns:
     def take_voicemail(self, call_sid: str, url: str) -> Reply:
         """A message for the agents: free transcription, stored with the callback request."""
         try:
-            transcript = self._recognise(url, None).text
+            transcript = self._recognise(url, None, keep_for=call_sid).text
         except RecordingError as exc:
             log.error("call %s: voicemail unusable (%s)", call_sid, exc)
             transcript = ""
         return self.engine.handle(call_sid, MessageRecorded(transcript, "" if not self.keep_recordings else url))
 
-    def _recognise(self, url: str, phrases: list[str] | None) -> Result:
+    def _recognise(self, url: str, phrases: list[str] | None, keep_for: str = "") -> Result:
         audio = self.rest.fetch_recording(url)
+        if keep_for and self.keep_recordings and self.messages is not None:
+            self.messages.save_wav(keep_for, audio)  # type: ignore[attr-defined]
         try:
             pcm, rate = read_wav(audio)
         except (ValueError, EOFError, wave.Error) as exc:

@@ -26,6 +26,7 @@ FRAME_MS = 20
 DIGIT_TIMEOUT_MS = 3000
 MAX_ENTRY_KEYS = 32             # longer than any card number; bounds what one entry holds
 MESSAGE_SILENCE_MS = 2500
+MESSAGE_RATE = 8000           # caller audio on the stream: 8 kHz μ-law, kept as 16-bit PCM
 LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
                                # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
 OWNER_CHECK_FRAMES = 50       # once a second: is this stream still the one carrying the call?
@@ -54,6 +55,7 @@ class VoiceKit:
     max_utterance_ms: int = 12000
     no_input_ms: int = 6000
     on_reply: Callable[[float], None] | None = None   # seconds, end of caller speech -> reply audio sent
+    keep_message: Callable[[str, bytes, int], None] | None = None   # CallSid, PCM, rate (IVR_KEEP_RECORDINGS)
 
 
 class VoiceCall:
@@ -70,6 +72,7 @@ class VoiceCall:
         self.endpointer = self._new_endpointer(kit.endpoint_silence_ms, ())
         self.listen: Listen | None = None
         self.recording = False
+        self.message: list[bytes] = []         # the voicemail's audio, kept only when asked to
         self.playing = 0
         self.after_playback: list[object] = []
         self.digits = ""
@@ -96,8 +99,11 @@ class VoiceCall:
         self._tick_digits()
         if self.listen is None and not self.recording:
             return
+        pcm = ulaw_to_pcm16(ulaw)
+        if self.recording and self.kit.keep_message is not None:
+            self.message.append(pcm)
         if not self.keypad_only:
-            self._hear(ulaw_to_pcm16(ulaw))
+            self._hear(pcm)
         self._tick_silence()
 
     def on_dtmf(self, digit: str) -> None:
@@ -205,6 +211,9 @@ class VoiceCall:
 
     def _end_message(self, transcript: str = "") -> None:
         self.recording = False
+        if self.kit.keep_message is not None and self.message:
+            self.kit.keep_message(self.call_sid, b"".join(self.message), MESSAGE_RATE)
+        self.message = []
         self._turn(lambda: self._handle(MessageRecorded(transcript.strip())))
 
     def _barge_in(self) -> None:

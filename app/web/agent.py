@@ -4,9 +4,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, send_file, url_for
 from markupsafe import Markup
 
 from app.store.records import CallbackRequest, CallRecord, CallRecords
@@ -123,7 +124,25 @@ def call_page(call_sid: str) -> tuple[str, int] | str:
     if call is None:
         return render_template("message.html", title="Call not found",
                                message=f"No call {call_sid} in the records (it may have expired)."), 404
-    return render_template("call.html", call=call, callbacks=_callbacks_of(call_sid))
+    return render_template("call.html", call=call, callbacks=_callbacks_of(call_sid),
+                           has_message=_message_path(call_sid) is not None)
+
+
+@agent.get("/agent/calls/<call_sid>/message.wav")
+@agent_page
+def message_audio(call_sid: str) -> Response | tuple[str, int]:
+    """The caller's voicemail, kept when IVR_KEEP_RECORDINGS is on (behind the agent login)."""
+    found = _message_path(call_sid)
+    if found is None:
+        return "no message kept for this call", 404
+    response = send_file(found, mimetype="audio/wav", conditional=True)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _message_path(call_sid: str) -> Path | None:
+    store = current_app.extensions["ivr"].messages
+    return store.path(call_sid) if store is not None else None
 
 
 @agent.get("/agent/calls/<call_sid>.json")

@@ -54,7 +54,7 @@ def test_one_quote_at_most_the_most_telling():
 
 def test_a_caller_without_a_number_is_number_withheld():
     summary = handed_over(heard("agent"), caller="")
-    assert whisper(summary) == "Number withheld. Reason: asked for a person."
+    assert whisper(summary) == "Caller number withheld. Reason: asked for a person."
 
 
 @pytest.mark.parametrize("events", [

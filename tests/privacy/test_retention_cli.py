@@ -58,7 +58,7 @@ def test_purge_deletes_records_and_sessions_older_than_the_retention(stores) -> 
     session(old, "CAold", "+15550100")
     session(new, "CAnew", "+15550100")
     output = cli(env, "purge", "--older-than", "30")
-    assert output.strip() == "purged 1 call record(s) and 1 session(s) older than 30 day(s)"
+    assert output.strip() == "purged 1 call record(s), 1 session(s) and 0 voicemail recording(s) older than 30 day(s)"
     assert [c.call_sid for c in records.recent()] == ["CAnew"]
     assert [c.call_sid for c in records.callbacks()] == ["CAnew"]
     assert new.load("CAold") is None and new.load("CAnew") is not None
