@@ -16,6 +16,9 @@ class SettingsError(ValueError):
 
 
 TRANSPORTS = ("stream", "record", "keypad")
+# Who hears an order's item, carrier and payment details: only its customer (caller id on the
+# order, or the last 4 digits of its phone keyed in), or anyone who says a valid order number.
+ORDER_DETAILS = ("verified", "anyone")
 ASR_ENGINES = ("auto", "vosk", "pocketsphinx")
 _E164 = re.compile(r"^\+?[0-9]{3,15}$")
 
@@ -62,6 +65,7 @@ class Settings:
     bot_disclosure: str | None = None
     log_level: str = "INFO"
     survey: bool = False
+    order_details: str = "verified"       # verified | anyone (see ORDER_DETAILS)
     models_dir: Path | None = None        # Vosk model cache (default ~/.cache/ivr/models)
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -223,6 +227,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "IVR_BOT_DISCLOSURE": ("bot_disclosure", _text),
     "IVR_LOG_LEVEL": ("log_level", _log_level),
     "IVR_SURVEY": ("survey", _bool),
+    "IVR_ORDER_DETAILS": ("order_details", _choice(ORDER_DETAILS)),
     "IVR_MODELS_DIR": ("models_dir", lambda raw: Path(raw).expanduser()),
 }
 

@@ -89,7 +89,8 @@ class Engine:
 
     def __init__(self, sessions: SessionStore, business: BusinessData, prompts: Prompts,
                  matcher: Matcher, observers: Sequence[CallObserver] = (),
-                 today: Callable[[], date] = date.today, survey: bool = False) -> None:
+                 today: Callable[[], date] = date.today, survey: bool = False,
+                 verify_orders: bool = True) -> None:
         self.sessions = sessions
         self.business = business
         self.prompts = prompts
@@ -97,6 +98,7 @@ class Engine:
         self.observers = list(observers)
         self.today = today
         self.survey = survey
+        self.verify_orders = verify_orders
 
     def start(self, call_sid: str, caller: str = "", called: str = "", stream: str = "") -> Reply:
         """A call arrived; a repeated start of a known call re-asks instead of restarting.
@@ -284,7 +286,8 @@ class Engine:
         except Exception:  # noqa: BLE001 - greet as an unknown caller rather than not at all
             log.exception("call %s: customer lookup failed", call_sid)
             customer = recent = None
-        return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey)
+        return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey,
+                           self.verify_orders)
 
     def _notify(self, method: str, state: CallState, payload: object) -> None:
         # An observer failing (e.g. records database down) must never break the call itself.

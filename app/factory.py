@@ -80,6 +80,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         observers=[RecordsObserver(records, settings.lang), metrics, *(observers or [])],
         today=today,
         survey=settings.survey,
+        verify_orders=settings.order_details == "verified",
     )
     services = Services(
         settings=settings,

@@ -19,6 +19,7 @@ class CallStarted:
     recent_order: Order | None = None     # the known caller's most recent open order
     today: date | None = None
     survey: bool = False                  # the operator wants the satisfaction question asked
+    verify_orders: bool = True            # order details only for the order's own customer
 
 
 @dataclass(frozen=True)

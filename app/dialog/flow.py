@@ -109,6 +109,8 @@ def _digits_as_intent(s: CallState, event: Digits) -> Event:
 
 
 def _node_digits(s: CallState, digits: str) -> Result:
+    if s.node == "verify_caller":
+        return orders.verify_answer(s, digits)
     if s.node == "collect_callback" and keyed_number(digits):
         return _take_callback_number(s, keyed_number(digits))
     if s.node in ("collect_order", "confirm_number") and 4 <= len(digits) <= 8:
@@ -247,13 +249,14 @@ _NODE_HANDLERS = {
     "confirm_number": _confirm_number, "confirm_cancel": orders.confirm_cancel,
     "anything_else": _anything_else, "offer_agent": _offer_agent, "ask_city": _ask_city,
     "agent_unavailable": _agent_unavailable, "collect_callback": _collect_callback,
-    "confirm_callback": _confirm_callback,
+    "confirm_callback": _confirm_callback, "verify_caller": orders.verify_heard,
 }
 
 
 def _greet(s: CallState, event: CallStarted) -> Result:
     s.caller = event.caller
     s.survey = event.survey
+    s.verify_orders = event.verify_orders
     s.today = (event.today or date.today()).isoformat()
     if event.customer is None:
         return s, [Say("greeting")] + listen(s, "menu")

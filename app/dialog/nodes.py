@@ -42,6 +42,9 @@ NODES: dict[str, Node] = {
     "agent_unavailable": Node("agent_unavailable", "agent_unavailable_short",
                               "agent_unavailable_short", YES_NO),
     "survey": Node("survey", "survey", "survey", ()),
+    # Before an order's details: the last 4 digits of the phone number on it (or "no": status only).
+    "verify_caller": Node("verify_caller", "verify_caller_short", "verify_caller_short",
+                          ("no",) + ORDER_TASKS, max_digits=4),
     # A caller whose number is withheld keys in one to be called back on, then confirms it.
     "collect_callback": Node("ask_callback_number", "ask_callback_number_short",
                              "ask_callback_number_short", ("no",), max_digits=15),

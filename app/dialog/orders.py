@@ -1,9 +1,11 @@
 """Order requests: take the number, answer status, refunds, returns and cancellations."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from app.dialog.actions import Action, CancelOrder, LookupOrder, Say
+from app.dialog.callerid import callable_number
 from app.dialog.business import Order
 from app.dialog.events import Heard, OrderLookedUp
 from app.dialog.state import CallState
@@ -13,6 +15,11 @@ from app.dialog.wording import say_date, say_status
 Result = tuple[CallState, list[Action]]
 # Below this recognizer/NLU confidence the number is read back before it is used.
 CONFIRM_BELOW = 0.7
+# Answers that carry the item, carrier or payment method; a caller not shown to be the order's
+# customer hears the `_brief` wording instead: status and dates only.
+_DETAILED = frozenset({"status_shipped", "status_processing", "status_delivered", "status_delayed",
+                       "status_returned", "refund_issued", "return_eligible", "return_processing"})
+VERIFY_DIGITS = 4
 
 
 def take_number(s: CallState, number: str, confidence: float) -> Result:
@@ -30,8 +37,44 @@ def answer(s: CallState, event: OrderLookedUp) -> Result:
     order = event.order
     s.order_number, s.order_status, s.unknown_orders = order.number, order.status, 0
     s.task = s.task or "order_status"
-    answer_task = _TASK_ANSWERS.get(s.task, _status)
-    return answer_task(s, order, _today(s))
+    phone = _digits(order.customer_phone or "")
+    answered, s.verify_answer = s.verify_answer, ""
+    if _owner(s, phone):
+        return _TASK_ANSWERS.get(s.task, _status)(s, order, _today(s), True)
+    if phone and s.verify_for != order.number:
+        s.verify_for = order.number         # one question per order: then status and dates only
+        return s, ask(s, "verify_caller", {"order_number": order.number})
+    if answered and phone and len(answered) == VERIFY_DIGITS and phone.endswith(answered):
+        s.verified_phone = phone
+        return _TASK_ANSWERS.get(s.task, _status)(s, order, _today(s), True)
+    _, actions = _TASK_ANSWERS.get(s.task, _status)(s, order, _today(s), False)
+    return s, ([Say("verify_failed")] if answered not in ("", "no") else []) + actions
+
+
+def verify_answer(s: CallState, digits: str) -> Result:
+    """The caller's answer to the verification question: look the order up again to check it."""
+    s.verify_answer = digits.rstrip("#") or "no"    # "no": skipped, and nothing can match it
+    return s, [LookupOrder(s.verify_for)]
+
+
+def verify_heard(s: CallState, heard: Heard) -> Result | None:
+    """Spoken digits answer the verification question; "no" skips it (status only)."""
+    number = heard.slots.get("order_number", "")
+    if len(number) == VERIFY_DIGITS:
+        return verify_answer(s, number)
+    return verify_answer(s, "") if heard.intent == "no" else None
+
+
+def _owner(s: CallState, phone: str) -> bool:
+    """True when the caller may hear the order's details without a question."""
+    if not s.verify_orders:
+        return True
+    caller = _digits(callable_number(s.caller))
+    return bool(phone) and phone in (caller, s.verified_phone)
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
 
 
 def confirm_cancel(s: CallState, heard: Heard) -> Result | None:
@@ -57,17 +100,17 @@ def _unknown(s: CallState, number: str) -> Result:
     return s, [Say("order_not_found_again", params)] + ask(s, "offer_agent")
 
 
-def _status(s: CallState, order: Order, today: date) -> Result:
+def _status(s: CallState, order: Order, today: date, full: bool) -> Result:
     params = _order_params(order, today)
     s.told.append(f"order {order.number} is {say_status(order.status)}")
-    actions: list[Action] = [Say(f"status_{order.status}", params)]
+    actions: list[Action] = [Say(_worded(f"status_{order.status}", full), params)]
     if order.status == "delayed":
         s.transfer_reason = "delayed order"
         return s, actions + ask(s, "offer_agent")
     return s, actions + ask(s, "anything_else")
 
 
-def _refund(s: CallState, order: Order, today: date) -> Result:
+def _refund(s: CallState, order: Order, today: date, full: bool) -> Result:
     params = _order_params(order, today)
     if order.refund_issued_on is not None:
         prompt = "refund_issued"
@@ -76,17 +119,17 @@ def _refund(s: CallState, order: Order, today: date) -> Result:
     else:
         prompt = "refund_none"
     s.told.append(f"refund for order {order.number}: {prompt.replace('_', ' ')}")
-    return s, [Say(prompt, params)] + ask(s, "anything_else")
+    return s, [Say(_worded(prompt, full), params)] + ask(s, "anything_else")
 
 
-def _return(s: CallState, order: Order, today: date) -> Result:
+def _return(s: CallState, order: Order, today: date, full: bool) -> Result:
     params = _order_params(order, today)
     prompt = _return_prompt(order, today)
     s.told.append(f"order {order.number}: {prompt.replace('_', ' ')}")
-    if prompt == "return_processing":
+    if prompt == "return_processing" and full:
         s.task = "cancel_order"
         return s, [Say(prompt, params)] + ask(s, "confirm_cancel", params)
-    return s, [Say(prompt, params)] + ask(s, "anything_else")
+    return s, [Say(_worded(prompt, full), params)] + ask(s, "anything_else")
 
 
 def _return_prompt(order: Order, today: date) -> str:
@@ -97,8 +140,11 @@ def _return_prompt(order: Order, today: date) -> str:
             "cancelled": "return_cancelled"}.get(order.status, "return_not_delivered")
 
 
-def _cancel(s: CallState, order: Order, today: date) -> Result:
+def _cancel(s: CallState, order: Order, today: date, full: bool) -> Result:
     params = _order_params(order, today)
+    if order.can_cancel and not full:
+        s.told.append(f"order {order.number} not cancelled: the caller is not its customer")
+        return s, [Say("cancel_unverified", params)] + ask(s, "anything_else")
     if order.can_cancel:
         return s, [Say("confirm_cancel", params)] + listen(s, "confirm_cancel", params)
     prompt = {"shipped": "cancel_shipped", "delayed": "cancel_shipped",
@@ -110,6 +156,11 @@ def _cancel(s: CallState, order: Order, today: date) -> Result:
 
 _TASK_ANSWERS = {"order_status": _status, "refund_status": _refund,
                  "return_item": _return, "cancel_order": _cancel}
+
+
+def _worded(prompt: str, full: bool) -> str:
+    """The answer as the caller may hear it: with details, or status and dates only."""
+    return prompt if full or prompt not in _DETAILED else f"{prompt}_brief"
 
 
 def _order_params(order: Order, today: date) -> dict[str, str]:

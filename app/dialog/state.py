@@ -44,6 +44,10 @@ class CallState:
     agent_call_sid: str = ""              # the agent's leg, once it hears the whisper
     abandoned_at: str = ""                # the transfer stage a caller hung up in, if any
     transfer_attempts: int = 0
+    verify_orders: bool = True            # order details only for the order's customer (the policy)
+    verified_phone: str = ""              # digits of the order phone the caller proved they own
+    verify_for: str = ""                  # the order the verification question was asked for
+    verify_answer: str = ""               # what the caller keyed, until the order is looked up again
     survey: bool = False                  # ask the 1-5 satisfaction question before goodbye
     satisfaction: int | None = None       # the caller's key, 1 to 5
     stream_sid: str = ""                  # the Media Streams stream that carries the call now

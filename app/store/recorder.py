@@ -101,6 +101,8 @@ def build_turn(node: str, event: Event | None, reply: Reply, at: datetime) -> Tu
     if node in CALLBACK_NODES:
         # A callback number keyed in, and its read-back: the callback request keeps it, not turns.
         text, bot_text = mask_text(text), mask_text(bot_text)
+    elif node == "verify_caller" and text:
+        text = "****"          # the answer to a security question is not kept
     if intent is None and not bot_text:
         return None
     return TurnRecord(at=at, node=node, caller_text=text, intent=intent, confidence=confidence,

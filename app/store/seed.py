@@ -10,9 +10,12 @@ from app.store.business import BUSINESS_TABLES, customers, orders, phone_digits,
 from app.store.database import ensure_tables
 
 JANE = "+15550100"
+SAM = "+15550166"         # owns the other orders: an unknown caller proves it with 0166
 HOURS = (("Monday to Saturday", "9 am to 8 pm"), ("Sunday", "10 am to 6 pm"))
 
-DEMO_CUSTOMERS = (Customer(name="Jane Doe", phone=JANE, order_numbers=("48217", "30512")),)
+DEMO_CUSTOMERS = (Customer(name="Jane Doe", phone=JANE, order_numbers=("48217", "30512")),
+                  Customer(name="Sam Lee", phone=SAM,
+                           order_numbers=("55129", "10347", "77201", "44810", "33602")))
 
 DEMO_STORES = (
     Store(city="Portland", address="415 Alder Street", hours=HOURS),
@@ -39,15 +42,16 @@ def demo_orders(today: date) -> tuple[Order, ...]:
               placed_on=ago(4), expected_delivery=ago(-2)),
         Order("30512", "processing", JANE, "pair of hiking boots",
               placed_on=ago(1), expected_delivery=ago(-6)),
-        # The rest belong to no known caller: the section 5 contract names only Jane's two.
-        Order("55129", "delivered", None, "coffee grinder", "FedEx",
+        # The rest are Sam's (section 5 names only Jane's two): callers other than Sam hear their
+        # details only after keying in the last 4 digits of his number (IVR_ORDER_DETAILS).
+        Order("55129", "delivered", SAM, "coffee grinder", "FedEx",
               placed_on=ago(11), expected_delivery=ago(5), delivered_on=ago(5)),
-        Order("10347", "delayed", None, "wool blanket", "USPS",
+        Order("10347", "delayed", SAM, "wool blanket", "USPS",
               placed_on=ago(9), expected_delivery=ago(-3)),  # the carrier's new estimate
-        Order("77201", "cancelled", None, "desk lamp", placed_on=ago(6)),
-        Order("44810", "delivered", None, "leather backpack", "UPS",
+        Order("77201", "cancelled", SAM, "desk lamp", placed_on=ago(6)),
+        Order("44810", "delivered", SAM, "leather backpack", "UPS",
               placed_on=ago(15), expected_delivery=ago(10), delivered_on=ago(10)),
-        Order("33602", "returned", None, "pair of running shoes", "USPS",
+        Order("33602", "returned", SAM, "pair of running shoes", "USPS",
               placed_on=ago(30), expected_delivery=ago(24), delivered_on=ago(24),
               refund_issued_on=ago(3), refund_method="card"),
     )

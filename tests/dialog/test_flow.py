@@ -19,8 +19,9 @@ JANE = Customer("Jane Doe", "+15550100", ("48217", "30512"))
 SHIPPED = Order("48217", "shipped", "+15550100", "rain jacket", "UPS",
                 expected_delivery=TODAY + timedelta(days=2))
 PROCESSING = Order("30512", "processing", "+15550100", "boots")
-DELAYED = Order("10347", "delayed", None, "tent", "FedEx")
-DELIVERED = Order("44810", "delivered", None, "scarf", delivered_on=TODAY - timedelta(days=10))
+DELAYED = Order("10347", "delayed", "+15550100", "tent", "FedEx")
+DELIVERED = Order("44810", "delivered", "+15550100", "scarf", delivered_on=TODAY - timedelta(days=10))
+OWNER, STRANGER = "+15550100", "+15550123"      # the orders' customer, and another caller
 STORES = (Store("Portland", "1 Main St", (("Monday to Saturday", "9 am to 8 pm"),)),
           Store("Seattle", "2 Pike St", (("Monday to Saturday", "9 am to 8 pm"),)))
 
@@ -29,9 +30,11 @@ def heard(intent: str, confidence: float = 0.95, words: str = "", **slots: str) 
     return Heard(intent, confidence, dict(slots), words or intent.replace("_", " "))
 
 
-def call(*events, customer=None, recent=None):
-    """Run events from a fresh call; returns (state, actions of the last event)."""
-    state, actions = step(CallState("CA1"), CallStarted("CA1", "+15550123", "", customer, recent, TODAY))
+def call(*events, customer=None, recent=None, caller=OWNER, verify_orders=True):
+    """Run events from a fresh call (by default the orders' own customer calling); returns
+    (state, actions of the last event)."""
+    started = CallStarted("CA1", caller, "", customer, recent, TODAY, verify_orders=verify_orders)
+    state, actions = step(CallState("CA1"), started)
     for event in events:
         state, actions = step(state, event)
     return state, actions
@@ -137,7 +140,7 @@ def test_return_eligible_delivered_order():
 
 
 def test_refund_for_returned_order():
-    returned = Order("33602", "returned", None, "shoes", refund_issued_on=TODAY - timedelta(days=3),
+    returned = Order("33602", "returned", OWNER, "shoes", refund_issued_on=TODAY - timedelta(days=3),
                      refund_method="card")
     state, actions = call(heard("refund_status", order_number="33602"), OrderLookedUp("33602", returned))
     assert prompts(actions)[0] == "refund_issued"
@@ -237,7 +240,7 @@ def test_unanswered_transfer_offers_message_then_callback():
     assert isinstance(actions[-1], RecordMessage)
     state, actions = step(state, MessageRecorded("please call me about my jacket"))
     callback = next(a for a in actions if isinstance(a, RequestCallback))
-    assert callback.transcript == "please call me about my jacket" and callback.phone == "+15550123"
+    assert callback.transcript == "please call me about my jacket" and callback.phone == OWNER
     assert actions[-1] == Hangup("voicemail")
 
 
@@ -268,3 +271,49 @@ def test_hangup_outcomes():
 def test_state_round_trips_through_json():
     state, _ = call(heard("order_status", 0.4, order_number="48217"))
     assert CallState.from_json(state.to_json()) == state
+
+
+# -- order details only for the order's customer (IVR_ORDER_DETAILS=verified) ------------------
+
+def test_another_caller_is_asked_the_last_digits_of_the_order_phone_before_details():
+    state, actions = call(heard("order_status", order_number="48217"), caller=STRANGER)
+    state, actions = step(state, OrderLookedUp("48217", SHIPPED))
+    assert prompts(actions) == ["verify_caller"] and state.node == "verify_caller"
+    assert "UPS" not in str(actions) and "rain jacket" not in str(actions)
+    state, actions = step(state, Digits("0100"))
+    assert actions == [LookupOrder("48217")]
+    state, actions = step(state, OrderLookedUp("48217", SHIPPED))
+    assert prompts(actions)[0] == "status_shipped"
+    state, actions = step(state, heard("refund_status", order_number="48217"))
+    state, actions = step(state, OrderLookedUp("48217", SHIPPED))
+    assert prompts(actions)[0] == "refund_none"          # verified once for this customer's orders
+
+
+def test_a_wrong_answer_or_no_gives_status_and_dates_only():
+    for answer, said in ((Digits("9999"), ["verify_failed", "status_shipped_brief"]),
+                         (heard("no"), ["status_shipped_brief", "anything_else"])):
+        state, actions = call(heard("order_status", order_number="48217"), OrderLookedUp("48217", SHIPPED),
+                              answer, caller=STRANGER)
+        state, actions = step(state, OrderLookedUp("48217", SHIPPED))
+        assert prompts(actions)[:2] == said
+        state, actions = step(state, heard("order_status", order_number="48217"))
+        state, actions = step(state, OrderLookedUp("48217", SHIPPED))
+        assert prompts(actions)[0] == "status_shipped_brief"      # one question per order, not two
+
+
+def test_another_caller_cannot_cancel_and_an_order_without_a_phone_is_status_only():
+    state, actions = call(heard("cancel_order", order_number="30512"), OrderLookedUp("30512", PROCESSING),
+                          Digits("1234"), caller=STRANGER)
+    state, actions = step(state, OrderLookedUp("30512", PROCESSING))
+    assert prompts(actions)[:2] == ["verify_failed", "cancel_unverified"]
+    assert not any(isinstance(a, CancelOrder) for a in actions)
+    nobody = Order("55555", "delayed", None, "tent", "FedEx")
+    state, actions = call(heard("order_status", order_number="55555"), OrderLookedUp("55555", nobody),
+                          caller=STRANGER)
+    assert prompts(actions)[0] == "status_delayed_brief"
+
+
+def test_anyone_hears_details_when_the_operator_allows_it():
+    state, actions = call(heard("order_status", order_number="48217"), OrderLookedUp("48217", SHIPPED),
+                          caller=STRANGER, verify_orders=False)
+    assert prompts(actions)[0] == "status_shipped"

@@ -33,6 +33,12 @@ def driver(server: LiveServer, steps: list[dict], speed: float = SPEED, **script
                         api=server.api)
 
 
+def play(server: LiveServer, steps: list[dict], **script: object) -> None:
+    """Steps in the script format, played over the network."""
+    result = run_script(parse_script({"steps": steps, **script}), driver(server, steps, **script))
+    assert result.passed, json.dumps(result.to_dict(), indent=1)
+
+
 def play_file(server: LiveServer, name: str) -> str:
     """A script from tests/calls played over the network; returns the call's CallSid."""
     script = load_script(CALLS / name)
@@ -239,3 +245,31 @@ def test_withheld_number_gets_a_keyed_callback_number_read_back_and_masked(live_
     assert "555014" not in turns and "***0143" in turns        # turns keep it masked
     log = live_server.log.read_text()
     assert "5550143" not in log and "***0143" in log           # so do the server's logs
+
+
+# -- 8. say only what the caller may hear ---------------------------------------------------------
+
+def test_order_details_only_for_the_orders_customer(live_server: LiveServer) -> None:
+    stranger = driver(live_server, [])
+    try:
+        stranger.start()
+        stranger.press("1")
+        asked = " ".join(stranger.press("55129#").texts)
+        assert "last 4 digits of the phone number on the order" in asked
+        assert "coffee grinder" not in asked and "FedEx" not in asked
+        brief = " ".join(stranger.press("1234").texts)      # wrong digits: status and dates only
+        assert "was delivered" in brief and "coffee grinder" not in brief
+    finally:
+        stranger.finish()
+    canceller = driver(live_server, [])
+    try:
+        canceller.start()
+        canceller.press("4")                                 # cancel an order
+        asked = " ".join(canceller.press("30512#").texts)    # Jane's, from another phone
+        assert "last 4 digits" in asked and "boots" not in asked
+        refused = " ".join(canceller.press("0000").texts)
+        assert "only cancel an order for the customer who placed it" in refused and "boots" not in refused
+    finally:
+        canceller.finish()
+    play(live_server, [{"press": "2"}, {"press": "1"}, {"press": "48217#"},
+                       {"expect_say": "your blue rain jacket, has shipped with UPS"}], **{"from": "+15550100"})

@@ -104,7 +104,8 @@ def test_the_caller_barging_in_cuts_the_greeting_and_is_heard(services: Services
 
 def test_keys_are_heard_over_the_line(services: Services) -> None:
     line = PhoneLine(services)
-    line.start("+15550123")
+    line.start("+15550100")                           # Jane: 48217 is hers, so she hears its details
+    asked = line.press("2")                           # "no" to the order offered to a known caller
     asked = line.press("1")
     assert [type(e).__name__ for e in asked.events] == ["Digits"] and "order number" in asked.texts[0]
     answered = line.press("48217#")

@@ -66,7 +66,7 @@ def test_processing_order_can_be_cancelled(data: SqlBusinessData) -> None:
 def test_delivered_order(data: SqlBusinessData) -> None:
     order = data.order("55129")
     assert order.status == "delivered" and order.delivered_on == days(-5)
-    assert order.customer_phone is None
+    assert order.customer_phone == "+15550166"      # Sam Lee's: other callers verify before details
 
 
 def test_delayed_order_is_with_the_carrier(data: SqlBusinessData) -> None:

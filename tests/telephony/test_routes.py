@@ -39,7 +39,9 @@ def test_order_number_by_keypad_is_read_digit_by_digit(twilio: TwilioClient) -> 
     twilio.post("/voice/incoming", CALL)
     asked = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "1"}).get_data(as_text=True)
     assert 'finishOnKey="#"' in asked and "order number" in asked
-    answer = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "48217"}).get_data(as_text=True)
+    verify = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "48217"}).get_data(as_text=True)
+    assert "details of order 4 8 2 1 7, please key in the last 4 digits" in verify   # not Jane's phone
+    answer = twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0100"}).get_data(as_text=True)
     assert "Order 4 8 2 1 7, your blue rain jacket, has shipped with UPS" in answer
 
 
