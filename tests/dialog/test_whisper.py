@@ -10,7 +10,8 @@ from app.dialog.summary import render, whisper
 from tests.dialog.test_flow import DELAYED, JANE, SHIPPED, TODAY, heard, transfer_of
 
 
-def handed_over(*events, customer=None, caller="+15550123"):
+def handed_over(*events, customer=None, caller=""):
+    caller = caller or (customer.phone if customer else "+15550123")    # a customer calls from their phone
     state, actions = step(CallState("CA1"), CallStarted("CA1", caller, "", customer, None, TODAY))
     for event in events:
         state, actions = step(state, event)
