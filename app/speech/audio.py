@@ -143,3 +143,46 @@ def add_noise(pcm16: bytes, noise_dbfs: float, seed: int = 0) -> bytes:
 def pad_silence(pcm16: bytes, lead_ms: int, trail_ms: int, rate: int = RATE) -> bytes:
     """Surround PCM with digital silence (callers pause before and after speaking)."""
     return silence_pcm(lead_ms, rate) + pcm16 + silence_pcm(trail_ms, rate)
+
+
+def active_level_dbfs(pcm16: bytes, rate: int = RATE, span_db: float = 30.0) -> float:
+    """Speech level in dBFS: RMS over the 10 ms frames within `span_db` of the loudest one.
+
+    A simplified active speech level (after ITU-T P.56): pauses and leading/trailing silence do
+    not dilute it, so an SNR set against it means the same for a short "yes" and a long sentence."""
+    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)
+    step = rate // 100
+    if len(x) < step:
+        return SILENCE_DBFS
+    power = np.mean(x[: len(x) // step * step].reshape(-1, step) ** 2, axis=1)
+    if power.max() <= 0:
+        return SILENCE_DBFS
+    active = power[power >= power.max() * 10 ** (-span_db / 10)]
+    return 10.0 * math.log10(active.mean() / 32768.0 ** 2)
+
+
+def line_noise(n_samples: int, level_dbfs: float, color: str = "white", seed: int = 0) -> np.ndarray:
+    """Gaussian line noise with the given RMS level: "white" (flat) or "pink" (-3 dB/octave)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, 1.0, n_samples)
+    if color == "pink":
+        spectrum = np.fft.rfft(noise)
+        freqs = np.arange(len(spectrum), dtype=np.float64)
+        spectrum[1:] /= np.sqrt(freqs[1:])  # 1/f power
+        spectrum[0] = 0.0
+        noise = np.fft.irfft(spectrum, n_samples)
+    elif color != "white":
+        raise ValueError(f"unknown noise colour {color!r}: white or pink")
+    noise *= 32768.0 * 10 ** (level_dbfs / 20.0) / max(float(np.sqrt(np.mean(noise ** 2))), 1e-12)
+    return noise
+
+
+def mix_noise(pcm16: bytes, snr_db: float, color: str = "white", seed: int = 0,
+              speech_dbfs: float | None = None, rate: int = RATE) -> bytes:
+    """Add steady line noise `snr_db` below the speech's active level (not an absolute level).
+
+    speech_dbfs: the level to set the noise against when `pcm16` holds no speech of its own (a
+    noise-only stretch between turns of a call whose speech level is known)."""
+    level = active_level_dbfs(pcm16, rate) if speech_dbfs is None else speech_dbfs
+    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)
+    return _to_int16(x + line_noise(len(x), level - snr_db, color, seed))

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Iterable
 
-from app.speech.audio import add_noise, pcm16_to_ulaw, read_wav, resample, RATE, ulaw_to_pcm16
+from app.speech.audio import add_noise, mix_noise, pcm16_to_ulaw, read_wav, resample, RATE, ulaw_to_pcm16
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +173,16 @@ CALLER_VOICES = ("en-us", "en-gb", "en-us+f3", "en-us+m3")
 
 
 def caller_audio(text: str, voice: str = "en-us", rate: int = 160, noise_db: float | None = None,
-                 pitch: int | None = None, cache_dir: Path | None = None) -> bytes:
+                 pitch: int | None = None, cache_dir: Path | None = None, snr_db: float | None = None,
+                 noise_colour: str = "white") -> bytes:
     """μ-law 8 kHz telephone audio of a simulated caller saying `text`.
 
-    noise_db adds white line noise at that level in dBFS (e.g. -45 is a noisy line)."""
+    snr_db adds steady line noise (white or pink) that far below the caller's speech level (e.g.
+    15); noise_db adds white noise at an absolute level in dBFS instead (e.g. -45)."""
     audio = Synthesizer(cache_dir, voice=voice, rate=rate, pitch=pitch).render(text)
-    if noise_db is None or not audio:
+    if (noise_db is None and snr_db is None) or not audio:
         return audio
-    noisy = add_noise(ulaw_to_pcm16(audio), noise_db, seed=len(text))
-    return pcm16_to_ulaw(noisy)
+    pcm = ulaw_to_pcm16(audio)
+    if snr_db is not None:
+        return pcm16_to_ulaw(mix_noise(pcm, snr_db, noise_colour, seed=len(text)))
+    return pcm16_to_ulaw(add_noise(pcm, noise_db, seed=len(text)))

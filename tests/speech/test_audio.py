@@ -70,3 +70,24 @@ def test_add_noise_sets_the_level():
     assert audio.dbfs(noisy) == pytest.approx(-40, abs=0.5)
     assert audio.add_noise(audio.silence_pcm(100), -40.0, seed=1) == audio.add_noise(audio.silence_pcm(100), -40.0, seed=1)
     assert len(audio.pad_silence(b"\x01\x00", 10, 20)) == 2 + 2 * 240
+
+
+def test_mix_noise_sets_the_snr_against_the_speech_level():
+    # A tone burst with silence around it: the SNR is against the burst, not the whole clip.
+    t = np.arange(4000) / audio.RATE
+    tone = audio._to_int16(3000 * np.sin(2 * np.pi * 440 * t))
+    clip = audio.silence_pcm(1000) + tone + audio.silence_pcm(1000)
+    speech = audio.active_level_dbfs(clip)
+    assert abs(speech - audio.dbfs(tone)) < 0.2
+    for colour in ("white", "pink"):
+        noisy = audio.mix_noise(clip, 15, colour, seed=1)
+        noise_only = noisy[: 2 * audio.RATE]          # the leading second: noise alone
+        assert abs(speech - audio.dbfs(noise_only) - 15) < 0.5, colour
+    quiet = audio.mix_noise(audio.silence_pcm(1000), 10, "pink", seed=2, speech_dbfs=-20)
+    assert abs(audio.dbfs(quiet) + 30) < 0.5
+
+
+def test_pink_noise_has_more_low_than_high_frequencies():
+    noise = audio.line_noise(8000, -30, "pink", seed=3)
+    spectrum = np.abs(np.fft.rfft(noise)) ** 2
+    assert spectrum[50:500].mean() > 10 * spectrum[2500:3500].mean()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from app.speech import tts
-from app.speech.audio import dbfs, duration_s, ulaw_to_pcm16
+from app.speech.audio import active_level_dbfs, dbfs, duration_s, ulaw_to_pcm16
 from app.speech.tts import Synthesizer, caller_audio
 
 
@@ -80,6 +80,8 @@ def test_caller_voices_differ_and_noise_is_added(tmp_path):
     noisy = ulaw_to_pcm16(caller_audio("yes", noise_db=-30, cache_dir=tmp_path))
     assert len(noisy) == len(clean)
     assert dbfs(noisy[-800:]) > -40 > dbfs(clean[-800:])  # the pause after speech is not digital silence now
+    at_snr = ulaw_to_pcm16(caller_audio("yes", snr_db=15, noise_colour="pink", cache_dir=tmp_path))
+    assert abs(active_level_dbfs(clean) - dbfs(at_snr[-800:]) - 15) < 1.5  # against the speech level
     slow = caller_audio("where is my order", rate=120, cache_dir=tmp_path)
     assert len(slow) > len(voices["en-us"])
     assert caller_audio("안녕하세요", voice="ko", pitch=70, cache_dir=tmp_path)
