@@ -89,3 +89,23 @@ def calls(url: str, count: int, duration: float, api_port: int | None, token: st
     click.echo(json.dumps(report.to_dict()) if as_json else render_calls(report))
     if report.tally.failed:
         raise SystemExit(1)
+
+
+@bench_group.command("vad")
+@click.option("--speech", "speech_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of real recordings (sets as subfolders of WAVs, e.g. ../shared/speech).")
+@click.option("--per-set", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Recordings taken from each subfolder (the first, sorted by name).")
+@click.option("--candidate", "names", multiple=True, help="Only these detectors (repeatable).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("var/tts-cache"),
+              show_default=True, help="Where synthesized callers are cached.")
+def bench_vad(speech_dir: Path | None, per_set: int, names: tuple[str, ...], cache: Path) -> None:
+    """Voice-activity detectors as the endpointer uses them: end-of-speech delay in line noise,
+    missed speech, false starts on noise, breathing and coughs, and CPU (offline, no server)."""
+    from app.bench.vad import recorded, report, synthesized
+    from app.bench.vadcandidates import available
+    candidates = available(list(names) or None)
+    sets = {"synthesized": synthesized(cache)}
+    if speech_dir is not None:
+        sets["recorded"] = recorded(speech_dir, per_set)
+    report(candidates, sets, lambda line: click.echo(line))
