@@ -16,7 +16,8 @@ from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import Digits, Event, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
 from app.engine import Engine, Handover, Reply, Speak
 from app.speech.audio import ulaw_to_pcm16
-from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
+from app.speech.endpoint import EndpointConfig, Endpointer, EventKind, VoiceDetector
+from app.speech.vad import new_detector
 from app.telephony import twiml
 from app.telephony.rest import LiveCallError
 from app.telephony.twiml import TwimlStyle
@@ -30,6 +31,8 @@ MESSAGE_RATE = 8000           # caller audio on the stream: 8 kHz μ-law, kept a
 LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
                                # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
 OWNER_CHECK_FRAMES = 50       # once a second: is this stream still the one carrying the call?
+BARGE_IN_MS = 200              # voiced speech that stops a playing prompt: a cough, a breath or
+                               # a click is shorter for the detector (docs/benchmarks.md)
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 
 
@@ -56,6 +59,7 @@ class VoiceKit:
     no_input_ms: int = 6000
     on_reply: Callable[[float], None] | None = None   # seconds, end of caller speech -> reply audio sent
     keep_message: Callable[[str, bytes, int], None] | None = None   # CallSid, PCM, rate (IVR_KEEP_RECORDINGS)
+    new_detector: Callable[[], VoiceDetector] = new_detector   # one voice-activity detector per call
 
 
 class VoiceCall:
@@ -69,6 +73,7 @@ class VoiceCall:
         self.kit = kit
         self.sink = sink
         self.recognizer = kit.asr.new_recognizer()  # type: ignore[attr-defined]
+        self.detector = kit.new_detector()  # per call: it follows this line's audio across turns
         self.endpointer = self._new_endpointer(kit.endpoint_silence_ms, ())
         self.listen: Listen | None = None
         self.recording = False
@@ -79,6 +84,8 @@ class VoiceCall:
         self.quiet_ms = 0
         self.digit_ms = 0
         self.speaking = False
+        self.barged_in = False                 # this turn's speech stopped a prompt
+        self.prompt: list[tuple[bytes, str]] = []   # the last prompt, replayed after an empty barge-in
         self.lead_in: deque[bytes] = deque(maxlen=LEAD_IN_FRAMES)
         self.keypad_only = False
         self.finished = False
@@ -144,13 +151,15 @@ class VoiceCall:
             return
         if not self.speaking:
             self.speaking = True
-            self._barge_in()
             self.lead_in.append(pcm)
             for frame in self.lead_in:
                 self._recognize(frame)
             self.lead_in.clear()
         else:
             self._recognize(pcm)
+        if self.playing and not self.barged_in and self.endpointer.voiced_ms >= BARGE_IN_MS:
+            self.barged_in = True
+            self._barge_in()
         if any(e.kind == EventKind.END for e in events):
             self._end_of_speech()
 
@@ -170,6 +179,7 @@ class VoiceCall:
 
     def _end_of_speech(self) -> None:
         self.speaking = False
+        barged_in, self.barged_in = self.barged_in, False
         self.lead_in.clear()
         began = self.turn_ended_at = time.perf_counter()
         final = self.recognizer.finish()
@@ -180,6 +190,8 @@ class VoiceCall:
             return
         if not final.text.strip():
             self.turn_ended_at = None
+            if barged_in:
+                self._replay_prompt()  # we stopped the prompt for nothing: never leave silence
             return  # a cough or line noise: keep listening, the no-input clock keeps running
         self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms,
                                                    stream=self.stream_sid))
@@ -220,8 +232,16 @@ class VoiceCall:
         if self.playing:
             self.sink.clear()
 
+    def _replay_prompt(self) -> None:
+        """Say the interrupted prompt again (its marks count as playback, as the first time)."""
+        for audio, text in self.prompt:
+            self.sink.play(audio, text)
+            self.playing += 1
+        self.quiet_ms = 0
+
     def _turn(self, handle: Callable[[], Reply]) -> None:
         """One caller turn: stop listening, let the engine decide, perform its reply."""
+        self._barge_in()  # a turn heard before the barge-in minimum still stops the prompt
         self.listen = None
         self.recording = False
         self.quiet_ms = 0
@@ -246,9 +266,13 @@ class VoiceCall:
             self._stop_superseded()
             return
         self.last_reply_at = time.perf_counter()
+        if any(isinstance(output, Speak) for output in reply.outputs):
+            self.prompt = []
         for output in reply.outputs:
             if isinstance(output, Speak):
-                self.sink.play(self.kit.synthesize(output.spoken), output.text)
+                audio = self.kit.synthesize(output.spoken)
+                self.prompt.append((audio, output.text))
+                self.sink.play(audio, output.text)
                 self.playing += 1
                 self._reply_timed()
             elif isinstance(output, Listen):
@@ -270,7 +294,7 @@ class VoiceCall:
 
     def _start_listening(self, listen: Listen) -> None:
         self.listen = listen
-        self.digits, self.quiet_ms, self.speaking = "", 0, False
+        self.digits, self.quiet_ms, self.speaking, self.barged_in = "", 0, False, False
         self.endpointer = self._new_endpointer(self.kit.endpoint_silence_ms, listen.expect)
         if not self.keypad_only:
             self.recognizer.set_phrases(self.kit.phrases_for(listen.expect, listen.max_digits > 1))
@@ -313,5 +337,6 @@ class VoiceCall:
         config = EndpointConfig(silence_ms=silence_ms, max_utterance_s=self.kit.max_utterance_ms / 1000,
                                 no_input_s=None)
         if expect is None:
-            return Endpointer(config)
-        return Endpointer(config, is_complete=lambda text: self.kit.is_complete(text, expect))
+            return Endpointer(config, detector=self.detector)
+        return Endpointer(config, is_complete=lambda text: self.kit.is_complete(text, expect),
+                          detector=self.detector)

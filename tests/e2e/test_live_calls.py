@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import websocket
 
+from app.bench.vad import coughs
 from app.sim.remote import RemoteDriver
 from app.sim.runner import run_script
 from app.sim.script import load_script, parse_script
+from app.speech.audio import mix_noise, pcm16_to_ulaw
 from tests.e2e.conftest import LiveServer
 
 AUDIO_CALLS = sorted((Path(__file__).parents[1] / "calls_audio").glob("*.yaml"))
@@ -78,5 +80,22 @@ def test_dropped_websocket_reconnects_with_state_kept(live_server: LiveServer) -
         again = call.follow_redirect_after_stream()
         assert "order number" in " ".join(again.texts).lower()
         assert "thanks for calling" not in " ".join(again.texts).lower()
+    finally:
+        call.finish()
+
+
+def test_coughs_and_line_noise_during_a_prompt_do_not_cut_it(live_server: LiveServer) -> None:
+    """No false barge-in: a burst of coughing over a noisy line while the greeting plays."""
+    noise = coughs(-14.0, seed=21)[: 2 * 8000 * 3]           # two coughs in 3 s, louder than speech
+    noise = mix_noise(noise, 15, "pink", seed=22, speech_dbfs=-20)
+    call = driver(live_server, parse_script({"steps": []}))
+    try:
+        call.start_without_waiting()
+        stream = call.stream
+        time.sleep(0.5 / SPEED)                  # the greeting is playing
+        stream.speak(pcm16_to_ulaw(noise))
+        turn = call.collect(require_reply=True)
+        assert stream.clears == 0
+        assert "how can i help you today" in " ".join(turn.texts).lower(), turn.texts
     finally:
         call.finish()
