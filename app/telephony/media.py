@@ -101,6 +101,13 @@ class StreamSession:
 
     def run(self) -> None:
         """Until the stream stops; a dropped socket leaves the call's state in the store."""
+        try:
+            self._receive()
+        finally:
+            if self.call is not None:
+                self.call.close()
+
+    def _receive(self) -> None:
         start_by = time.monotonic() + START_TIMEOUT_S
         while True:
             # Checked before reading: a peer sending media without `start` never lets a read time out.

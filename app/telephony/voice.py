@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import Digits, Event, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
 from app.engine import Engine, Handover, Reply, Speak
 from app.speech.audio import ulaw_to_pcm16
-from app.speech.endpoint import EndpointConfig, Endpointer, EventKind, VoiceDetector
-from app.speech.vad import new_detector
+from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
+from app.speech.vad import DetectorPool, SileroDetector
 from app.telephony import twiml
 from app.telephony.rest import LiveCallError
 from app.telephony.twiml import TwimlStyle
@@ -59,7 +59,7 @@ class VoiceKit:
     no_input_ms: int = 6000
     on_reply: Callable[[float], None] | None = None   # seconds, end of caller speech -> reply audio sent
     keep_message: Callable[[str, bytes, int], None] | None = None   # CallSid, PCM, rate (IVR_KEEP_RECORDINGS)
-    new_detector: Callable[[], VoiceDetector] = new_detector   # one voice-activity detector per call
+    detectors: DetectorPool = field(default_factory=DetectorPool)   # voice activity, one per call
 
 
 class VoiceCall:
@@ -73,7 +73,8 @@ class VoiceCall:
         self.kit = kit
         self.sink = sink
         self.recognizer = kit.asr.new_recognizer()  # type: ignore[attr-defined]
-        self.detector = kit.new_detector()  # per call: it follows this line's audio across turns
+        # Per call: it follows this line's audio across turns; back to the pool at close().
+        self.detector: SileroDetector | None = kit.detectors.acquire()
         self.endpointer = self._new_endpointer(kit.endpoint_silence_ms, ())
         self.listen: Listen | None = None
         self.recording = False
@@ -95,6 +96,13 @@ class VoiceCall:
     def begin(self, caller: str = "") -> None:
         """The stream is up: greet (or, on a reconnect, repeat the last question)."""
         self._perform(self.kit.engine.start(self.call_sid, caller, stream=self.stream_sid))
+
+    def close(self) -> None:
+        """The stream is over: give the voice-activity detector back for the next call."""
+        if self.detector is not None:
+            self.kit.detectors.release(self.detector)
+            self.detector = None
+        self.finished = True
 
     def on_audio(self, ulaw: bytes) -> None:
         """20 ms of caller audio."""

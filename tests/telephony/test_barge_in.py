@@ -96,3 +96,13 @@ def test_a_barge_in_without_words_says_the_prompt_again(kit, tmp_path: Path) -> 
     play(call, caller_audio("um well let me see", cache_dir=tmp_path) + silence_ulaw(1500))
     assert sink.clears == 1
     assert sink.said == [sink.said[0], sink.said[0]]   # the greeting again, not silence
+
+
+def test_a_finished_call_hands_its_detector_to_the_next(kit) -> None:
+    call, _ = greeting_playing(kit)
+    detector = call.detector
+    call.close()
+    assert call.detector is None
+    again, _ = greeting_playing(kit)
+    assert again.detector is detector        # no second model load for the next caller
+    again.close()
