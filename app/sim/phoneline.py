@@ -240,6 +240,8 @@ class PhoneLine:
         self.closed = True
         if self.call is not None and not self.call.finished:
             self.engine.hang_up(self.call_sid)
+        if self.call is not None:
+            self.call.close()                    # its voice-activity detector goes back to the pool
         if self.watch in self.engine.observers:
             self.engine.observers.remove(self.watch)
 
@@ -258,6 +260,8 @@ class PhoneLine:
     def _open_stream(self, caller: str, wait: bool) -> LineTurn:
         self.caller = caller
         self.sink = LineSink()
+        if self.call is not None:
+            self.call.close()                    # the dropped stream's detector goes back to the pool
         # Each stream Twilio opens has its own sid; the newest one carries the call.
         self.call = VoiceCall(self.call_sid, self.kit, self.sink, "MZ" + uuid.uuid4().hex)
         step = self._step()
