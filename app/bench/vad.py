@@ -199,12 +199,12 @@ def non_speech(speech_dbfs: float) -> list[tuple[str, bytes]]:
     lines = []
     for colour in ("white", "pink"):
         for snr in (20, 10):
-            lines.append((f"{colour} noise {snr} dB", mix_noise(quiet, snr, colour, 1, speech_dbfs)))
+            lines.append((f"{colour} {snr}", mix_noise(quiet, snr, colour, 1, speech_dbfs)))
     for rel in (-20, -10):
-        lines.append((f"breathing {rel} dB", breathing(speech_dbfs + rel, 2)))
+        lines.append((f"breath {rel}", breathing(speech_dbfs + rel, 2)))
     for rel in (0, 6):
-        lines.append((f"cough {rel:+} dB", coughs(speech_dbfs + rel, 3)))
-    lines.append(("cough +0 dB, pink 20 dB", mix_noise(coughs(speech_dbfs, 4), 20, "pink", 5, speech_dbfs)))
+        lines.append((f"cough {rel:+}", coughs(speech_dbfs + rel, 3)))
+    lines.append(("cough+pink 20", mix_noise(coughs(speech_dbfs, 4), 20, "pink", 5, speech_dbfs)))
     return lines
 
 
@@ -240,7 +240,8 @@ def report(candidates: dict[str, Callable[[], object]], sets: dict[str, list[Utt
                 cpu[name][1] += audio
                 out(f"{name:18}{tally.row()}")
     level = statistics.median(active_level_dbfs(u.pcm) for u in next(iter(sets.values())))
-    out(f"\nfalse starts / longest voiced ms over non-speech (speech level {level:.1f} dBFS)")
+    out(f"\nfalse starts / longest voiced ms over 8 s of non-speech; levels in dB against the "
+        f"speech level ({level:.1f} dBFS): noise as SNR, breathing and coughs relative")
     lines = non_speech(level)
     out(f"{'':18}" + "".join(f"{name[:13]:>14}" for name, _ in lines))
     for name, factory in candidates.items():
