@@ -27,6 +27,8 @@ from app.store.sessions import SessionStore, StaleState
 log = logging.getLogger(__name__)
 # Lookups are answered inside one handle() call; this bounds a buggy flow's loop.
 MAX_INNER_STEPS = 8
+# The question whose keyed answer is a phone number, not a card number (issue 12's callback).
+PHONE_NUMBER_NODE = "collect_callback"
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,8 @@ class Engine:
 
 def _private(state: CallState, event: Event) -> Event:
     """The event with card numbers, PINs and codes masked whole: the one door caller input takes."""
+    if isinstance(event, Digits) and state.node == PHONE_NUMBER_NODE:
+        return event            # a phone number asked for (up to 15 digits): the records mask it as one
     if isinstance(event, Digits):
         masked = redact_digits(event.digits)
         if masked == event.digits and MASK in continue_secret(event.digits, state.digits_before):

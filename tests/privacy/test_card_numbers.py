@@ -176,3 +176,17 @@ def test_a_card_read_over_two_turns_without_a_cue_is_masked_from_the_second_half
     assert continue_secret("12345678", digit_tail("12345678")) == "12345678"      # a repeated order number
     assert continue_secret("order 48217", digit_tail("48217")) == "order 48217"
     assert continue_secret("and 2 8 6 4", digit_tail("my pin [redacted]")) == "and [redacted]"
+
+
+def test_a_long_callback_number_keyed_when_asked_for_one_is_a_phone_number(tmp_path: Path) -> None:
+    # Card masking must not eat an international callback number (12 to 15 digits) asked for by
+    # the withheld-number callback question; the records mask it as a phone number instead.
+    app = create_app(demo_settings(f"sqlite:///{tmp_path}/ivr.db"), today=lambda: TODAY)
+    with app.test_client() as client:
+        twilio = TwilioClient(client)
+        twilio.post("/voice/incoming", {"CallSid": "CAintl", "From": "anonymous", "To": "+15550000"})
+        twilio.post("/voice/gather", {"CallSid": "CAintl", "Digits": "0"})
+        twilio.post("/voice/dial-status?attempt=1", {"CallSid": "CAintl", "DialCallStatus": "no-answer"})
+        twilio.post("/voice/gather", {"CallSid": "CAintl", "Digits": "2"})
+        readback = twilio.post("/voice/gather", {"CallSid": "CAintl", "Digits": "442079460958"}).text
+    assert "I have 4 4 2 0 7 9 4 6 0 9 5 8. Is that right?" in readback
