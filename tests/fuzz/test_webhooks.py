@@ -15,6 +15,7 @@ from app import create_app
 from app.dialog.state import CallState
 from app.store.records import callbacks, calls, turns
 from app.store.sessions import sessions_table
+from app.telephony.routes import MAX_BODY_BYTES, MAX_FORM_FIELDS
 from tests.callrun import demo_settings
 from tests.conftest import TODAY, TwilioClient
 from tests.fuzz.conftest import count
@@ -74,8 +75,17 @@ def snapshot(app: Flask) -> tuple[object, ...]:
     return tuple(sorted(sessions)), tuple(counts), ended
 
 
-def assert_answer_is_twiml_or_4xx(response) -> None:
-    """A signed request gets TwiML (200), an empty 204 (status callback), or a clear 4xx."""
+def oversized(response, form: dict[str, str]) -> bool:
+    """Whether the posted form was over the webhooks' bounds (refused with 413, signed or not)."""
+    return (response.request.content_length or 0) > MAX_BODY_BYTES or len(form) > MAX_FORM_FIELDS
+
+
+def assert_answer_is_twiml_or_4xx(response, form: dict[str, str]) -> None:
+    """A signed request gets TwiML (200), an empty 204 (status callback), or a clear 4xx:
+    413 exactly when its body is over the bounds."""
+    if oversized(response, form):
+        assert response.status_code == 413, (response.status_code, response.text[:300])
+        return
     assert response.status_code in (200, 204, 400), (response.status_code, response.text[:300])
     if response.status_code == 200:
         assert ET.fromstring(response.data).tag == "Response"
@@ -88,7 +98,7 @@ def test_signed_fuzzed_webhooks_get_twiml_or_4xx_and_calls_stay_sound(app, twili
     protected = app.extensions["ivr"].engine.state(PROTECTED)
     response = twilio.post(path, form)
     event(f"{path.split('?')[0]} -> {response.status_code}")
-    assert_answer_is_twiml_or_4xx(response)
+    assert_answer_is_twiml_or_4xx(response, form)
     assert not errors.records, [r.getMessage() for r in errors.records]
     for sid in KNOWN_SIDS:
         state = app.extensions["ivr"].engine.state(sid)
@@ -120,7 +130,7 @@ def test_unsigned_or_badly_signed_webhooks_are_refused_and_change_nothing(app, t
     signature = _sign_wrongly(twilio, path, form, how)
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
     response = twilio.client.post(path, data=form, headers=headers)
-    assert response.status_code == 403
+    assert response.status_code == (413 if oversized(response, form) else 403)
     assert snapshot(app) == before
 
 
@@ -129,7 +139,8 @@ def test_a_known_call_sid_unsigned_never_moves_the_call(app, twilio, path, form)
     count("webhook")
     before = snapshot(app)
     form = {**form, "CallSid": PROTECTED, "ParentCallSid": PROTECTED}
-    assert twilio.post(path, form, signed=False).status_code == 403
+    response = twilio.post(path, form, signed=False)
+    assert response.status_code == (413 if oversized(response, form) else 403)
     assert snapshot(app) == before
 
 
@@ -138,12 +149,14 @@ def test_after_fuzzing_the_protected_call_goes_on_to_its_answer(app, twilio) -> 
     engine = app.extensions["ivr"].engine
     before = engine.state(PROTECTED)
     assert before is not None and before.node == "collect_order"
-    answer = twilio.post("/voice/gather", {"CallSid": PROTECTED, "Digits": "48217#"}).text
+    verify = twilio.post("/voice/gather", {"CallSid": PROTECTED, "Digits": "48217#"}).text
+    assert "last 4 digits of the phone number on the order" in verify     # not the order's phone
+    answer = twilio.post("/voice/gather", {"CallSid": PROTECTED, "Digits": "0100"}).text
     assert "has shipped with UPS" in answer
     assert "Goodbye" in twilio.post("/voice/gather", {"CallSid": PROTECTED, "Digits": "2"}).text
     assert twilio.post("/voice/status", {"CallSid": PROTECTED, "CallStatus": "completed"}).status_code == 204
     after = engine.state(PROTECTED)
-    # Two steps: the status callback after the goodbye has nothing to change.
-    assert after.version == before.version + 2 and after.outcome == "resolved"
+    # Three steps: the status callback after the goodbye has nothing to change.
+    assert after.version == before.version + 3 and after.outcome == "resolved"
     assert CallState.from_json(after.to_json()) == after
     assert app.extensions["ivr"].records.get(PROTECTED).outcome == "resolved"
