@@ -67,6 +67,7 @@ class Settings:
     survey: bool = False
     order_details: str = "verified"       # verified | anyone (see ORDER_DETAILS)
     models_dir: Path | None = None        # Vosk model cache (default ~/.cache/ivr/models)
+    order_number_digits: tuple[int, ...] = (5,)   # how many digits the business's order numbers have
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -199,6 +200,19 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _digit_counts(raw: str) -> tuple[int, ...]:
+    """"5", "4-5" or "5,7": the lengths an order number may have (4 to 8 digits)."""
+    counts: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise ValueError(f"expected digit counts such as 5, 4-5 or 5,7, got {raw!r}")
+        counts.update(range(int(low), int(high or low) + 1))
+    if not counts or min(counts) < 4 or max(counts) > 8:
+        raise ValueError(f"order numbers may have 4 to 8 digits, got {raw!r}")
+    return tuple(sorted(counts))
+
+
 # Environment name -> (Settings attribute, parser). The single list of what may be set.
 _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "TWILIO_AUTH_TOKEN": ("twilio_auth_token", _text),
@@ -229,6 +243,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "IVR_SURVEY": ("survey", _bool),
     "IVR_ORDER_DETAILS": ("order_details", _choice(ORDER_DETAILS)),
     "IVR_MODELS_DIR": ("models_dir", lambda raw: Path(raw).expanduser()),
+    "IVR_ORDER_NUMBER_DIGITS": ("order_number_digits", _digit_counts),
 }
 
 

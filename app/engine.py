@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_INNER_STEPS = 8
 # The question whose keyed answer is a phone number, not a card number (issue 12's callback).
 PHONE_NUMBER_NODE = "collect_callback"
+# What a turn's transcript says when the caller spoke but the recognizer could place no word.
+NOT_UNDERSTOOD = "(speech not understood)"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Engine:
     def __init__(self, sessions: SessionStore, business: BusinessData, prompts: Prompts,
                  matcher: Matcher, observers: Sequence[CallObserver] = (),
                  today: Callable[[], date] = date.today, survey: bool = False,
-                 verify_orders: bool = True) -> None:
+                 verify_orders: bool = True, order_digits: Sequence[int] = (5,)) -> None:
         self.sessions = sessions
         self.business = business
         self.prompts = prompts
@@ -101,6 +103,7 @@ class Engine:
         self.today = today
         self.survey = survey
         self.verify_orders = verify_orders
+        self.order_digits = tuple(order_digits)
 
     def start(self, call_sid: str, caller: str = "", called: str = "", stream: str = "") -> Reply:
         """A call arrived; a repeated start of a known call re-asks instead of restarting.
@@ -153,7 +156,11 @@ class Engine:
             state.caller_words[-1] = continue_secret(state.caller_words[-1], [SECRET_OPEN])
         match = self.matcher.match(clean, expected_for(state.node, state.task) if state else ())
         confidence = min(match.confidence, asr_confidence)
-        heard = Heard(match.intent, confidence, dict(match.slots), clean)
+        slots = dict(match.slots)
+        if len(slots.get("order_number", "")) not in self.order_digits:
+            slots.pop("order_number", None)   # cannot be one of our order numbers: never act on it
+        heard = Heard(match.intent if text.strip() else "none", confidence, slots,
+                      clean if text.strip() else NOT_UNDERSTOOD)
         return self.handle(call_sid, heard, asr_latency_ms, loaded=state, stream=stream)
 
     def hang_up(self, call_sid: str) -> Reply | None:

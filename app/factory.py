@@ -81,6 +81,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         today=today,
         survey=settings.survey,
         verify_orders=settings.order_details == "verified",
+        order_digits=settings.order_number_digits,
     )
     services = Services(
         settings=settings,

@@ -11,8 +11,9 @@ from app.dialog.prompts import Prompts
 from app.dialog.wording import speakable
 from app.engine import Engine
 from app.nlu.grammar import Grammar
+from app.dialog.nodes import TASKS
 from app.nlu.intents import GLOBAL_INTENTS, Matcher
-from app.nlu.speech_phrases import speech_phrases
+from app.nlu.speech_phrases import SpeechGrammar, build, sample_sentences
 from app.speech.engines import choose_engine
 from app.speech.models import default_cache_dir
 from app.speech.tts import Synthesizer
@@ -39,9 +40,10 @@ def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: M
     # The engine in use and why, once per start (the preloaded master; workers inherit it).
     log.log(logging.WARNING if "WARNING" in reason else logging.INFO, reason)
     warn_without_espeak()
+    prepare_engine(asr, grammar)
     synth = Synthesizer(settings.data_dir / "tts", settings.tts_voice, settings.tts_rate)
     static = render_static_prompts(synth, prompts)
-    phrases_for = phrases_lookup(grammar)
+    phrases_for = phrases_lookup(grammar, settings.order_number_digits)
     kit = VoiceKit(engine=engine, asr=asr, synthesize=prompt_audio(synth, static), phrases_for=phrases_for,
                    is_complete=matcher.is_complete, style=style,
                    endpoint_silence_ms=settings.endpoint_silence_ms,
@@ -100,12 +102,23 @@ def _has_slots(text: str, prompts: Prompts) -> bool:
     return bool(names - set(prompts.variables))
 
 
-def phrases_lookup(grammar: Grammar):
-    """expect, numbers -> the recognizer's phrase list (cached: a call's states repeat)."""
-    @lru_cache(maxsize=64)
-    def phrases_for(expect: tuple[str, ...], numbers: bool) -> tuple[str, ...]:
-        return tuple(speech_phrases(grammar, tuple(expect) + GLOBAL_INTENTS, numbers=numbers))
+def prepare_engine(asr: object, grammar: Grammar) -> None:
+    """Give an engine that takes one the domain language model built from the grammars."""
+    set_domain = getattr(asr, "set_domain", None)
+    if set_domain is not None and not getattr(asr, "has_domain", False):
+        log.info("domain language model: %d sentences from the grammars", set_domain(sample_sentences(grammar)))
 
-    def lookup(expect: Sequence[str], numbers: bool = False) -> list[str] | None:
-        return list(phrases_for(tuple(expect), numbers)) if expect else None
+
+def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,)):
+    """expect, numbers -> the recognizer's SpeechGrammar (cached: a call's states repeat).
+
+    Where a caller may answer with a request of their own (a task is expected), the grammar
+    says so (`sentences`): engines then also listen with the domain language model."""
+    @lru_cache(maxsize=64)
+    def phrases_for(expect: tuple[str, ...], numbers: bool) -> SpeechGrammar:
+        return build(grammar, expect + GLOBAL_INTENTS, numbers, tuple(number_lengths),
+                     sentences=any(i in TASKS for i in expect))
+
+    def lookup(expect: Sequence[str], numbers: bool = False) -> SpeechGrammar | None:
+        return phrases_for(tuple(expect), numbers) if expect else None
     return lookup

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
 import threading
 import weakref
 from collections import OrderedDict
@@ -18,8 +19,10 @@ from typing import Sequence
 
 import numpy as np
 import pocketsphinx
+from pocketsphinx.lm import ArpaBoLM
 
 from app.speech.audio import RATE, Resampler
+from app.nlu.speech_phrases import SpeechGrammar, pattern
 from app.speech.recognizer import (DIGIT_WORDS, DIGITS, UNK, Result, Word, make_result, text_result,
                                    unique_phrases)
 
@@ -55,20 +58,23 @@ SEARCHES_KEPT = 16        # compiled grammar searches per decoder (one per dialo
 PRELOAD_DECODERS = 4      # made before gunicorn forks: growing the pool holds the GIL 0.1-0.25 s
 
 
+GRAMMAR, FREE, DOMAIN = "grammar", "free", "domain"    # what a pooled decoder can search
+
+
 class _Slot:
     """A decoder plus the grammar searches already compiled into it."""
 
-    def __init__(self, decoder: "pocketsphinx.Decoder", free: bool) -> None:
+    def __init__(self, decoder: "pocketsphinx.Decoder", kind: str) -> None:
         self.decoder = decoder
-        self.free = free                          # has the free language-model search (messages)
-        self.free_search = decoder.current_search() if free else ""
+        self.kind = kind                          # GRAMMAR, FREE (messages) or DOMAIN (sentences)
+        self.lm_search = decoder.current_search() if kind != GRAMMAR else ""
         self.searches: OrderedDict[str, None] = OrderedDict()
         self.in_utterance = False
 
     def activate(self, grammar: tuple[str, str] | None) -> None:
-        """Switch to a grammar search, (name, JSGF text), compiling it once; None = free search."""
+        """Switch to a grammar search, (name, JSGF text), compiling it once; None = the LM search."""
         if grammar is None:
-            self.decoder.activate_search(self.free_search)
+            self.decoder.activate_search(self.lm_search)
             return
         name, jsgf = grammar
         if name not in self.searches:
@@ -92,35 +98,72 @@ class PocketSphinxEngine:
     its own cepstral mean, learned from whichever calls it decoded: carrying a call's own mean
     from decoder to decoder instead heard the weakest test voice less often (32 vs 55 of 90;
     36 with a decoder per call).
+
+    Where callers answer in their own words, a second decoder runs a small domain language model
+    built from the grammars (`set_domain`) beside the phrase grammar, and its words are used when
+    the grammar path heard none of its phrases (a second pass on the same audio, in step).
     """
 
     name = "pocketsphinx"
 
     def __init__(self, preload: int = PRELOAD_DECODERS) -> None:
         self.model_path = pocketsphinx.get_model_path()
-        self._idle: dict[bool, list[_Slot]] = {False: [], True: []}
+        self._idle: dict[str, list[_Slot]] = {GRAMMAR: [], FREE: [], DOMAIN: []}
         self._lock = threading.Lock()
-        self._grammars: dict[tuple[str, ...], tuple[str, str] | None] = {}
-        self._words = self._new_slot(free=False).decoder      # dictionary lookups only
+        self._grammars: dict[object, tuple[str, str] | None] = {}
+        self._warned: set[str] = set()
+        self._domain_lm: str | None = None
+        self._words = self._new_slot(GRAMMAR).decoder      # dictionary lookups only
         for _ in range(preload):
-            self._idle[False].append(self._new_slot(free=False))
+            self._idle[GRAMMAR].append(self._new_slot(GRAMMAR))
 
-    def _new_slot(self, free: bool) -> _Slot:
-        decoder = pocketsphinx.Decoder(**_CONFIG) if free else pocketsphinx.Decoder(lm=None, **_CONFIG)
+    def _new_slot(self, kind: str) -> _Slot:
+        if kind == GRAMMAR:
+            decoder = pocketsphinx.Decoder(lm=None, **_CONFIG)
+        elif kind == DOMAIN:
+            decoder = pocketsphinx.Decoder(lm=self._domain_lm, **_CONFIG)
+        else:
+            decoder = pocketsphinx.Decoder(**_CONFIG)
         for phone in PHONES:
             decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
         # Never matched in practice (20 phones); only there to carry the garbage penalty weight.
         decoder.add_word(GARBAGE_PREFIX + "void", " ".join(PHONES[:20]), True)
         for name, value in _GRAMMAR_BEAMS.items():
             decoder.config[name] = value
-        return _Slot(decoder, free)
+        return _Slot(decoder, kind)
 
-    def acquire(self, free: bool = False) -> _Slot:
-        """An idle decoder slot (with the language model when `free`), or a new one."""
+    def set_domain(self, sentences: Sequence[str]) -> int:
+        """Build the domain language model from sample sentences (words the dictionary knows).
+
+        Uses PocketSphinx's own ARPA builder (pocketsphinx.lm.ArpaBoLM, trigram, Good-Turing-like
+        discounting). Returns the number of sentences kept; 0 leaves sentences to the grammar."""
+        kept = [s for s in dict.fromkeys(sentences) if s and all(self.knows(w) for w in s.split())]
+        if not kept:
+            return 0
+        model = ArpaBoLM(text="\n".join(kept), add_start=True)
+        model.compute()
+        with tempfile.NamedTemporaryFile("w", suffix=".arpa", prefix="ivr-domain-", delete=False) as out:
+            model.write(out)
         with self._lock:
-            if self._idle[free]:
-                return self._idle[free].pop()
-        return self._new_slot(free)
+            self._domain_lm = out.name
+            self._idle[DOMAIN] = []
+        return len(kept)
+
+    @property
+    def has_domain(self) -> bool:
+        """True once set_domain built a language model."""
+        return self._domain_lm is not None
+
+    def knows(self, word: str) -> bool:
+        """True when the pronunciation dictionary has the word."""
+        return bool(_WORD.match(word)) and self._words.lookup_word(word) is not None
+
+    def acquire(self, kind: str = GRAMMAR) -> _Slot:
+        """An idle decoder slot of that kind, or a new one."""
+        with self._lock:
+            if self._idle[kind]:
+                return self._idle[kind].pop()
+        return self._new_slot(kind)
 
     def release(self, slot: _Slot) -> None:
         """Give a slot back to the pool, ready for another utterance."""
@@ -128,32 +171,36 @@ class PocketSphinxEngine:
             slot.decoder.end_utt()
             slot.in_utterance = False
         with self._lock:
-            self._idle[slot.free].append(slot)
+            self._idle[slot.kind].append(slot)
 
     @property
     def pool_size(self) -> int:
         """Idle decoders (for tests and metrics)."""
-        return len(self._idle[False]) + len(self._idle[True])
+        return sum(len(slots) for slots in self._idle.values())
 
-    def grammar(self, phrases: Sequence[str]) -> tuple[str, str] | None:
-        """(search name, JSGF) for the phrases the dictionary knows; None when none is left."""
-        key = tuple(phrases)
+    def grammar(self, phrases: "SpeechGrammar | Sequence[str]") -> tuple[str, str] | None:
+        """(search name, JSGF) for what the dictionary knows of the phrases; None when nothing is left."""
+        spec = SpeechGrammar.of(phrases)
         with self._lock:
-            if key not in self._grammars:
-                kept = self._in_dictionary(unique_phrases(phrases))
-                name = "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:16]
-                self._grammars[key] = (name, _jsgf(kept)) if kept else None
-            return self._grammars[key]
+            if spec not in self._grammars:
+                kept = self._in_dictionary(unique_phrases(spec.phrases))
+                escapes = [p for p in (pattern(t.nodes, self.knows) for t in spec.escapes) if p]
+                jsgf = _jsgf(kept, tuple(dict.fromkeys(escapes)), spec.number_lengths or (5,))
+                name = "g" + hashlib.sha1(jsgf.encode()).hexdigest()[:16]
+                self._grammars[spec] = (name, jsgf) if kept or escapes else None
+            return self._grammars[spec]
 
     def _in_dictionary(self, phrases: list[str]) -> list[str]:
         kept = []
         for phrase in phrases:
-            missing = [w for w in phrase.split()
-                       if w != DIGITS and (not _WORD.match(w) or self._words.lookup_word(w) is None)]
-            if missing:
-                log.warning("phrase %r dropped: %s not in the PocketSphinx dictionary", phrase, missing)
-            else:
+            missing = [w for w in phrase.split() if w != DIGITS and not self.knows(w)]
+            if not missing:
                 kept.append(phrase)
+            elif not self._warned.issuperset(missing):
+                # Once per word, not per turn: the same lists are rebuilt for every call's states.
+                self._warned.update(missing)
+                log.warning("words not in the PocketSphinx dictionary, phrases with them not listened for: %s",
+                            ", ".join(sorted(set(missing))))
         return kept
 
     def new_recognizer(self) -> "PocketSphinxRecognizer":
@@ -162,16 +209,17 @@ class PocketSphinxEngine:
 
 
 class PocketSphinxRecognizer:
-    """Streams 8 kHz PCM into a pooled PocketSphinx decoder, grammar-restricted or free."""
+    """Streams 8 kHz PCM into pooled PocketSphinx decoders: a grammar (and domain LM) or free."""
 
     def __init__(self, engine: PocketSphinxEngine) -> None:
         self.engine = engine
-        self._held: list[_Slot] = []            # the decoder of the utterance in progress, if any
+        self._held: list[_Slot] = []            # the decoders of the utterance in progress, if any
         self._finalizer = weakref.finalize(self, _release_all, engine, self._held)
         self._resample = Resampler(RATE, MODEL_RATE)
         self._rng = np.random.default_rng(0)
         self._search: tuple[str, str] | None = None
         self._grammar = False
+        self._sentences = False
         self._levels: list[np.ndarray] = []
         self._last_partial = ""
 
@@ -179,19 +227,25 @@ class PocketSphinxRecognizer:
         """Return any decoder to the engine's pool now (also happens when garbage-collected)."""
         _release_all(self.engine, self._held)
 
-    def set_phrases(self, phrases: Sequence[str] | None) -> None:
+    def set_phrases(self, phrases: "SpeechGrammar | Sequence[str] | None") -> None:
         """Restrict to the phrases plus a phone-loop garbage path; None = the free language model."""
         self.reset()
         self._search = self.engine.grammar(phrases) if phrases is not None else None
         self._grammar = self._search is not None
+        self._sentences = (self._grammar and isinstance(phrases, SpeechGrammar) and phrases.sentences
+                           and self.engine.has_domain)
 
     @property
     def _decoder(self) -> "pocketsphinx.Decoder":
         """The decoder of the utterance in progress (taken from the pool at its first audio)."""
         if not self._held:
-            slot = self.engine.acquire(free=not self._grammar)
+            slot = self.engine.acquire(GRAMMAR if self._grammar else FREE)
             slot.activate(self._search)
             self._held.append(slot)
+            if self._sentences:
+                domain = self.engine.acquire(DOMAIN)
+                domain.activate(None)
+                self._held.append(domain)
         return self._held[0].decoder
 
     def accept(self, pcm16_8k: bytes) -> Result | None:
@@ -199,12 +253,14 @@ class PocketSphinxRecognizer:
         if not pcm16_8k:
             return None
         decoder = self._decoder
-        if not self._held[0].in_utterance:
-            decoder.start_utt()
-            self._held[0].in_utterance = True
         samples = np.frombuffer(pcm16_8k, dtype="<i2")
         self._levels.append(samples)
-        decoder.process_raw(self._resample(_dither(samples, self._rng)), False, False)
+        audio = self._resample(_dither(samples, self._rng))
+        for slot in self._held:
+            if not slot.in_utterance:
+                slot.decoder.start_utt()
+                slot.in_utterance = True
+            slot.decoder.process_raw(audio, False, False)
         hyp = decoder.hyp()
         text = _clean(hyp.hypstr if hyp else "")
         if text == self._last_partial:
@@ -216,18 +272,25 @@ class PocketSphinxRecognizer:
         """End the utterance: final words with confidences; resets for the next utterance."""
         if not self._held or not self._held[0].in_utterance:
             return Result(text="", final=True, confidence=0.0)
-        self._decoder.end_utt()
-        self._held[0].in_utterance = False
-        words = self._words()
+        for slot in self._held:
+            slot.decoder.end_utt()
+            slot.in_utterance = False
+        words = self._words(self._held[0].decoder)
         if self._grammar and self._absorbed_ms() >= ABSORBED_SPEECH_MS:
             # The grammar path explained the speech as silence/noise: the caller said something else.
             words = [Word(UNK, 1.0, words[0].start, words[-1].end)] if words else [Word(UNK, 1.0, 0.0, 0.0)]
+        result = make_result(_merge_unk(words), final=True)
+        if len(self._held) > 1 and (result.out_of_grammar or not result.text):
+            # None of the listed phrases: the caller's own words, from the domain model.
+            spoken = self._words(self._held[1].decoder)
+            if spoken:
+                result = make_result(spoken, final=True)
         self.reset()
-        return make_result(_merge_unk(words), final=True)
+        return result
 
-    def _words(self) -> list[Word]:
+    def _words(self, decoder: "pocketsphinx.Decoder") -> list[Word]:
         words = []
-        for seg in self._decoder.seg() or []:
+        for seg in decoder.seg() or []:
             token = _base(seg.word)
             if not token or _is_filler(token):
                 continue
@@ -247,13 +310,13 @@ class PocketSphinxRecognizer:
             return 0
         loud = levels > levels.max() - ABSORBED_REL_DB
         absorbed = 0
-        for seg in self._decoder.seg() or []:
+        for seg in self._held[0].decoder.seg() or []:
             if _is_filler(_base(seg.word)):
                 absorbed += int(loud[max(seg.start_frame, 0):seg.end_frame + 1].sum())
         return int(absorbed * FRAME_S * 1000)
 
     def reset(self) -> None:
-        """Drop the current utterance; its decoder goes back to the pool."""
+        """Drop the current utterance; its decoders go back to the pool."""
         _release_all(self.engine, self._held)
         self._levels = []
         self._last_partial = ""
@@ -265,15 +328,33 @@ def _release_all(engine: PocketSphinxEngine, held: list[_Slot]) -> None:
         engine.release(held.pop())
 
 
-def _jsgf(phrases: list[str]) -> str:
-    """A JSGF grammar: one of the phrases (DIGITS = a run of digit words), or garbage phones."""
+def _jsgf(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[int] = (5,)) -> str:
+    """A JSGF grammar: a phrase (DIGITS = one order number), an escape, or garbage phones."""
     garbage = " | ".join(f"/1/ {GARBAGE_PREFIX}{p.lower()}" for p in PHONES)
-    alternatives = " | ".join(p.replace(DIGITS, "<digit>+") for p in phrases)
-    digits = f"<digit> = {' | '.join(DIGIT_WORDS)};\n" if any(DIGITS in p for p in phrases) else ""
+    alternatives = [p.replace(DIGITS, "<number>") for p in phrases]
+    if escapes:
+        alternatives.append("<escape>")
+    rules = f"<escape> = {' | '.join(escapes)};\n" if escapes else ""
+    if any(DIGITS in p for p in phrases):
+        rules += _number_rules(lengths)
     return ("#JSGF V1.0;\ngrammar ivr;\n"
-            f"public <utt> = ({alternatives}) | <garbage>;\n" + digits +
+            f"public <utt> = ({' | '.join(alternatives)}) | <garbage>;\n" + rules +
             "<garbage> = <phone>+;\n"
             f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
+
+
+def _number_rules(lengths: Sequence[int]) -> str:
+    """<number>: exactly one of the allowed digit counts, as callers say them ("double seven")."""
+    def compositions(n: int) -> list[list[str]]:
+        if n == 0:
+            return [[]]
+        out = []
+        for size, word in ((1, "<digit>"), (2, "double <digit>"), (3, "triple <digit>")):
+            if size <= n:
+                out += [[word] + rest for rest in compositions(n - size)]
+        return out
+    bodies = [" ".join(c) for n in sorted(set(lengths)) for c in compositions(n)]
+    return f"<number> = {' | '.join(bodies)};\n<digit> = {' | '.join(DIGIT_WORDS)};\n"
 
 
 def _dither(samples: np.ndarray, rng: np.random.Generator) -> bytes:

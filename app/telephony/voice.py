@@ -33,6 +33,9 @@ LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer le
 OWNER_CHECK_FRAMES = 50       # once a second: is this stream still the one carrying the call?
 BARGE_IN_MS = 200              # voiced speech that stops a playing prompt: a cough, a breath or
                                # a click is shorter for the detector (docs/benchmarks.md)
+# Speech at least this long that the recognizer could not place is a no-match turn ("Sorry, I
+# didn't catch that"), never silence; shorter bursts (a cough, a click) keep the bot listening.
+NO_MATCH_SPEECH_MS = 300
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 
 
@@ -192,17 +195,19 @@ class VoiceCall:
         began = self.turn_ended_at = time.perf_counter()
         final = self.recognizer.finish()
         asr_ms = (time.perf_counter() - began) * 1000
+        spoke_ms = self.endpointer.last_voiced_ms - (self.endpointer.speech_start_ms or 0)
         self.endpointer.reset()
         if self.recording:
             self._end_message(final.text)
             return
-        if not final.text.strip():
+        if not final.text.strip() and spoke_ms < NO_MATCH_SPEECH_MS:
             self.turn_ended_at = None
             if barged_in:
                 self._replay_prompt()  # we stopped the prompt for nothing: never leave silence
             return  # a cough or line noise: keep listening, the no-input clock keeps running
+        # Words, or speech the recognizer could not place (an empty text): a no-match, not silence.
         self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms,
-                                                   stream=self.stream_sid))
+                                                stream=self.stream_sid))
 
     def _tick_silence(self) -> None:
         if self.speaking or self.playing or self.digits:
