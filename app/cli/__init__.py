@@ -22,6 +22,7 @@ def _register() -> None:
     from app.cli import report  # noqa: F401
     from app.cli import seed  # noqa: F401
     from app.cli import sim  # noqa: F401
+    from app.cli import speecheval  # noqa: F401
 
 
 _register()

@@ -100,9 +100,11 @@ def pattern(nodes: Sequence[Node], known: Callable[[str], bool]) -> str | None:
     return " ".join(parts) or None
 
 
-def expansions(templates: Iterable[Template], grammar: Grammar) -> list[str]:
-    """Every phrase the templates stand for (for engines that take phrase lists)."""
-    return list(dict.fromkeys(p for t in templates for p in _phrases(t, grammar, False) if p))
+def expansions(templates: Iterable[Template]) -> list[str]:
+    """Every phrase the templates stand for, slots and wildcards left out (for engines that
+    take phrase lists)."""
+    return list(dict.fromkeys(" ".join(w for w in tokens if w != WILDCARD and not w.startswith("{"))
+                              for t in templates for tokens in expand_nodes(t.nodes)))
 
 
 def build(grammar: Grammar, expect: Sequence[str], numbers: bool, number_lengths: Sequence[int],

@@ -10,6 +10,8 @@ from typing import Sequence
 
 import vosk
 
+from app.nlu.speech_phrases import SpeechGrammar, expansions
+
 from app.speech.audio import RATE, Resampler
 from app.speech.models import is_model_dir
 from app.speech.recognizer import (DIGIT_WORDS, DIGITS, UNK, EngineError, Result, Word, make_result, text_result,
@@ -78,10 +80,27 @@ class VoskEngine:
             log.warning("Vosk model %s has a static graph: phrase lists are ignored, decoding is free",
                         self.model_path)
         self.fillers = self._fillers(lang)
+        self._lock = threading.Lock()
+        self._lists: dict[SpeechGrammar, tuple[str, ...]] = {}
+        self._warned: set[str] = set()
 
     def _fillers(self, lang: str) -> tuple[str, ...]:
         candidates = (UNK,) + _FILLERS.get(lang.split("-")[0], ())
         return tuple(w for w in candidates if self.has_word(w))
+
+    def phrase_list(self, spec: SpeechGrammar) -> tuple[str, ...]:
+        """The Vosk grammar of a listening point: escapes (all of them) then the state's phrases,
+        with words outside the model's vocabulary reported once each, not at every turn."""
+        with self._lock:
+            if spec not in self._lists:
+                phrases = unique_phrases(expansions(spec.escapes) + _digit_runs(spec.phrases))
+                missing = {w for p in phrases for w in p.split() if not self.has_word(w)} - self._warned
+                if missing:
+                    self._warned.update(missing)
+                    log.warning("words outside the Vosk model's vocabulary, phrases with them not listened for: %s",
+                                ", ".join(sorted(missing)))
+                self._lists[spec] = tuple(p for p in phrases if self.has_word(p))
+            return self._lists[spec]
 
     def has_word(self, word: str) -> bool:
         """True when every token of `word` is in the model's vocabulary."""
@@ -111,11 +130,11 @@ class VoskRecognizer:
         self._fed_s = getattr(self, "_fed_s", 0.0)
         self._utt_start = self._fed_s
 
-    def set_phrases(self, phrases: Sequence[str] | None) -> None:
-        """Restrict to phrases (+ out-of-grammar words) or, with None, decode freely."""
+    def set_phrases(self, phrases: "SpeechGrammar | Sequence[str] | None") -> None:
+        """Restrict to phrases, every escape and [unk] (out of grammar), or with None decode freely."""
         if not self.engine.grammar:
             return
-        key = None if phrases is None else tuple(self._in_vocab(unique_phrases(_digit_runs(phrases))))
+        key = None if phrases is None else self.engine.phrase_list(SpeechGrammar.of(phrases))
         if key == self._phrases:
             return
         self._phrases = key
@@ -127,12 +146,6 @@ class VoskRecognizer:
         self._oog = frozenset(fillers)
         # ensure_ascii=False: Vosk's JSON reader does not decode \\uXXXX escapes
         self._rec.SetGrammar(json.dumps(list(key) + fillers, ensure_ascii=False))
-
-    def _in_vocab(self, phrases: list[str]) -> list[str]:
-        kept = [p for p in phrases if self.engine.has_word(p)]
-        for dropped in sorted(set(phrases) - set(kept)):
-            log.warning("phrase %r has words outside the Vosk model's vocabulary: dropped", dropped)
-        return kept
 
     def accept(self, pcm16_8k: bytes) -> Result | None:
         """Feed audio; a partial result when the hypothesis text changed."""

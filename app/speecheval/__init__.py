@@ -1,0 +1,1 @@
+"""`ivr speech-eval`: labelled caller recordings played through the live call path, scored."""
