@@ -113,11 +113,13 @@ def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,)):
     """expect, numbers -> the recognizer's SpeechGrammar (cached: a call's states repeat).
 
     Where a caller may answer with a request of their own (a task is expected), the grammar
-    says so (`sentences`): engines then also listen with the domain language model."""
+    says so (`sentences`): engines then also listen with the domain language model. Not where
+    a number is asked for: there, what the phrases cannot place is a no-match, since the
+    domain model turned misheard digits into invented sentences."""
     @lru_cache(maxsize=64)
     def phrases_for(expect: tuple[str, ...], numbers: bool) -> SpeechGrammar:
         return build(grammar, expect + GLOBAL_INTENTS, numbers, tuple(number_lengths),
-                     sentences=any(i in TASKS for i in expect))
+                     sentences=not numbers and any(i in TASKS for i in expect))
 
     def lookup(expect: Sequence[str], numbers: bool = False) -> SpeechGrammar | None:
         return phrases_for(tuple(expect), numbers) if expect else None

@@ -54,13 +54,17 @@ class SpeechGrammar:
 
 def speech_phrases(grammar: Grammar, intents: Iterable[str], numbers: bool = False,
                    limit: int = SPEECH_PHRASE_CAP) -> list[str]:
-    """The state's own phrases for these intents (escapes not included), capped at `limit`."""
+    """The state's own phrases for these intents (escapes not included), capped at `limit`.
+
+    Where a number is asked for, the ways of saying one ("it's ...", "my order number is ...")
+    come first and whole: they are the answer the question expects (capped among the other
+    phrases, "it's three nine..." lost its carrier words and the number with them)."""
     pools = [iter(_phrases(t, grammar, numbers)) for name in dict.fromkeys(intents)
              if name in grammar.intents
              for t in grammar.intents[name].phrases + grammar.intents[name].keywords]
-    if numbers:
-        pools += [iter(_phrases(t, grammar, numbers)) for t in grammar.answers]
     seen: dict[str, None] = {DIGITS: None} if numbers else {}
+    if numbers:
+        seen.update((p, None) for t in grammar.answers for p in _phrases(t, grammar, numbers) if DIGITS in p)
     while pools and len(seen) < limit:
         for pool in list(pools):
             phrase = next(pool, None)
@@ -68,7 +72,7 @@ def speech_phrases(grammar: Grammar, intents: Iterable[str], numbers: bool = Fal
                 pools.remove(pool)
             elif phrase:
                 seen[phrase] = None
-    return list(seen)[:limit]
+    return list(seen)[:max(limit, len(seen) if numbers else limit)]
 
 
 def escape_templates(grammar: Grammar) -> tuple[Template, ...]:
@@ -131,21 +135,24 @@ def _phrases(template: Template, grammar: Grammar, numbers: bool) -> Iterator[st
             yield " ".join(words)
 
 
-def sample_sentences(grammar: Grammar, per_template: int = 30, seed: int = 7) -> list[str]:
+def sample_sentences(grammar: Grammar, per_intent: int = 240, seed: int = 7) -> list[str]:
     """Sentences for a domain language model: random walks through every template.
 
-    Each phrase template gives `per_template` walks and each keyword template a third as many,
-    so an intent weighs by its number of ways of saying it, not by how far its templates expand
-    (some expand to thousands). Slots take random values: cities, and order numbers spelled out
-    digit by digit. Seeded: the same grammar gives the same model."""
+    Each intent gets about `per_intent` walks spread over its templates (keywords count a third
+    of a phrase), so no intent outweighs the others by having more templates: with a fixed number
+    per template, the many ways of asking for a person made the model hear "talk to a human" in
+    sentences about orders. Slots take random values: cities, and order numbers spelled out digit
+    by digit. Seeded: the same grammar gives the same model."""
     rng = random.Random(seed)
     out: list[str] = []
     for rule in grammar.intents.values():
-        for templates, count in ((rule.phrases, per_template), (rule.keywords, max(1, per_template // 3))):
+        shares = len(rule.phrases) + len(rule.keywords) / 3 or 1
+        each = max(1, round(per_intent / shares))
+        for templates, count in ((rule.phrases, each), (rule.keywords, max(1, each // 3))):
             for template in templates:
                 out += [" ".join(_walk(template.nodes, grammar, rng)) for _ in range(count)]
     for template in grammar.answers:
-        out += [" ".join(_walk(template.nodes, grammar, rng)) for _ in range(per_template)]
+        out += [" ".join(_walk(template.nodes, grammar, rng)) for _ in range(per_intent // 4)]
     return [s for s in out if s]
 
 

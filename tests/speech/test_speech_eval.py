@@ -1,0 +1,60 @@
+"""`ivr speech-eval`'s short fixed subset, with floors: the build fails when hearing gets worse.
+
+Real human recordings (../shared/speech: AN4 digit strings and yes/no) and synthesized escape
+phrases go through the live call path (in-process phone line, endpointer, PocketSphinx with the
+state's grammar, matcher, dialog). Floors sit below the figures measured on the full sets
+(docs/benchmarks.md), so a regression fails the build without flaking on one recording.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.sim.local import local_services
+from app.speecheval.items import STATES, read_set
+from app.speecheval.report import figures
+from app.speecheval.runner import run_items
+from app.speecheval.synth import Line, write_set
+from tests.conftest import ROOT
+
+SHARED = ROOT.parent / "shared" / "speech"
+ESCAPES = ("operator", "representative", "customer service", "i want to speak to a real person")
+VOICES = (("en-us", 160, None), ("en-gb", 150, None), ("en-us+f3", 170, 60))
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    settings = Settings(twilio_auth_token="t", data_dir=tmp_path_factory.mktemp("var"), transport="stream")
+    built, workdir = local_services(settings, audio=True)
+    with workdir:
+        yield built
+
+
+def _first(items, set_name, count):
+    return [i for i in items if i.set_name == set_name][:count]
+
+
+def test_real_order_numbers_are_heard_or_read_back_and_never_acted_on_wrong(services):
+    items = _first(read_set(SHARED / "an4"), "an4-numbers", 12)
+    result = figures("numbers", run_items(services, items))
+    assert result.count == 12
+    assert result.number_right >= 0.66, result.as_dict()
+    assert result.wrong_acted == 0.0, result.as_dict()
+
+
+def test_real_yes_and_no_at_the_yes_no_question(services):
+    items = _first(read_set(SHARED / "an4"), "an4-yes-no", 12)
+    result = figures("yes/no", run_items(services, items))
+    assert result.intent_accuracy >= 0.83, result.as_dict()
+    assert result.no_input_rate == 0.0
+
+
+def test_escapes_reach_a_person_in_every_state_in_three_voices(services, tmp_path):
+    lines = [Line(text, STATES[i % len(STATES)], "agent", {}) for i, text in enumerate(ESCAPES)]
+    write_set(tmp_path / "escapes", lines, VOICES)
+    outcomes = run_items(services, read_set(tmp_path / "escapes"))
+    assert len(outcomes) == len(ESCAPES) * len(VOICES)
+    missed = [(o.item.text, o.item.state, o.item.path.name, o.intent) for o in outcomes if not o.intent_right]
+    assert not missed
