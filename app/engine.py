@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Protocol, Sequence
 
@@ -142,11 +142,15 @@ class Engine:
         return self._render(state, replay(state.copy()))
 
     def hear(self, call_sid: str, text: str, asr_confidence: float = 1.0,
-             asr_latency_ms: float | None = None, stream: str = "") -> Reply:
+             asr_latency_ms: float | None = None, stream: str = "", open_words: bool = False) -> Reply:
         """Recognised caller speech: classify it against what the current node expects.
 
         Secrets are masked before anything sees the words: the matcher (so no slot carries a
         card's digits), the flow, the records, the logs, and what the bot says back.
+        open_words: the text came from the recognizer's open pass, not its listed phrases. Every
+        way of asking for a person is listed, so a request for one heard only there was made up
+        by the language model (measured: sentences about orders came back as "talk to a human"):
+        it counts as not understood, and two of those still reach a person.
         """
         state = self.state(call_sid)
         redacted = redact(text)
@@ -155,6 +159,8 @@ class Engine:
             # The card number began in the previous turn: its digits are masked after the fact.
             state.caller_words[-1] = continue_secret(state.caller_words[-1], [SECRET_OPEN])
         match = self.matcher.match(clean, expected_for(state.node, state.task) if state else ())
+        if open_words and match.intent in self.matcher.overrides:
+            match = replace(match, intent="none")
         confidence = min(match.confidence, asr_confidence)
         slots = dict(match.slots)
         if len(slots.get("order_number", "")) not in self.order_digits:

@@ -108,6 +108,11 @@ class Matcher:
         complete = grammar.options.get("order_number", {}).get("complete_at", 5)
         self._complete_at = int(complete)
 
+    @property
+    def overrides(self) -> frozenset[str]:
+        """Intents that win from anywhere (asking for a person)."""
+        return frozenset(self._overrides)
+
     def match(self, text: str, expect: Sequence[str] = ()) -> Match:
         """Classify one utterance, preferring the expected intents."""
         prepared = self.index.prepare(normalize(text).split())

@@ -15,6 +15,7 @@ import tempfile
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -284,7 +285,7 @@ class PocketSphinxRecognizer:
             # None of the listed phrases: the caller's own words, from the domain model.
             spoken = self._words(self._held[1].decoder)
             if spoken:
-                result = make_result(spoken, final=True)
+                result = replace(make_result(spoken, final=True), open_words=True)
         self.reset()
         return result
 

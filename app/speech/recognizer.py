@@ -35,6 +35,9 @@ class Result:
     final: bool
     confidence: float
     words: tuple[Word, ...] = ()
+    # The words come from an open pass (a language model), not from the listed phrases: they are
+    # the engine's best guess at a sentence the grammar does not hold, and may be invented.
+    open_words: bool = False
 
     @property
     def out_of_grammar(self) -> bool:

@@ -207,7 +207,7 @@ class VoiceCall:
             return  # a cough or line noise: keep listening, the no-input clock keeps running
         # Words, or speech the recognizer could not place (an empty text): a no-match, not silence.
         self._turn(lambda: self.kit.engine.hear(self.call_sid, final.text, final.confidence, asr_ms,
-                                                stream=self.stream_sid))
+                                                stream=self.stream_sid, open_words=final.open_words))
 
     def _tick_silence(self) -> None:
         if self.speaking or self.playing or self.digits:
