@@ -37,8 +37,7 @@ def speech_eval(folders: tuple[Path, ...], limit: int, as_json: bool, misses: bo
         items = [item for folder in folders for item in _spread(read_set(folder, settings.order_number_digits), limit)]
     except LabelError as exc:
         raise click.ClickException(str(exc)) from exc
-    services, workdir = local_services(settings, audio=True)
-    with workdir:
+    with local_services(settings, audio=True) as services:
         outcomes = run_items(services, items)
     rows = grouped(outcomes)
     if as_json:

@@ -200,7 +200,7 @@ class VoiceCall:
         if self.recording:
             self._end_message(final.text)
             return
-        if not final.text.strip() and spoke_ms < NO_MATCH_SPEECH_MS:
+        if not final.text.strip() and (spoke_ms < NO_MATCH_SPEECH_MS or barged_in):
             self.turn_ended_at = None
             if barged_in:
                 self._replay_prompt()  # we stopped the prompt for nothing: never leave silence
