@@ -148,3 +148,17 @@ def test_ivr_sim_audio_runs_a_script_through_the_line(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["passed"] and report["outcome"] == "transferred"
     assert report["turns"][1]["intent"] == "agent" and 0 <= report["turns"][1]["latency_ms"] < 1500
+
+
+@pytest.mark.parametrize("words", ["blah blah banana", "my cat likes to sleep in the sun"])
+def test_speech_the_recognizer_cannot_place_is_never_counted_as_silence(services: Services, voice,
+                                                                         words: str) -> None:
+    line = PhoneLine(services)
+    line.start("+15550123")
+    turn = line.say(voice(words))
+    assert [type(e) for e in turn.events] == [Heard], turn.events     # a turn heard, not a NoInput
+    assert turn.latency_ms < 1500          # answered when the words ended, not at the no-input timer
+    assert "How can I help?" not in turn.texts                          # the no-input re-prompt
+    if turn.intent == "none":
+        assert "didn't catch that" in turn.texts[0]
+    line.hang_up()
