@@ -8,9 +8,9 @@ from app.telephony.security import SignatureChecker
 
 CALLER, CALLED = "+15550123", "+15550100"
 ACCOUNT = "AC" + "0" * 32
-# The answer the third turn must carry: a call that hears it went through the real flow.
+# The answer the fourth turn must carry: a call that hears it went through the real flow.
 ANSWER_MARK = b"shipped"
-ANSWER_TURN = 3
+ANSWER_TURN = 4
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,14 @@ def _common(sid: str) -> dict[str, str]:
 
 
 def call_forms(sid: str) -> list[tuple[str, dict[str, str]]]:
-    """A whole keypad call: start, menu key 1, order number 48217#, 2 for nothing else, completed."""
+    """A whole keypad call: start, menu key 1, order number 48217#, the last 4 digits of the order's
+    phone (the caller is not its customer), 2 for nothing else, completed."""
     base = _common(sid)
     return [
         ("/voice/incoming", {**base, "CallStatus": "ringing"}),
         ("/voice/gather", {**base, "CallStatus": "in-progress", "Digits": "1", "FinishedOnKey": ""}),
         ("/voice/gather", {**base, "CallStatus": "in-progress", "Digits": "48217#", "FinishedOnKey": "#"}),
+        ("/voice/gather", {**base, "CallStatus": "in-progress", "Digits": "0100", "FinishedOnKey": ""}),
         ("/voice/gather", {**base, "CallStatus": "in-progress", "Digits": "2", "FinishedOnKey": ""}),
         ("/voice/status", {**base, "CallStatus": "completed", "CallDuration": "42",
                            "Duration": "1", "Timestamp": "Sat, 21 Nov 2026 12:00:00 +0000"}),

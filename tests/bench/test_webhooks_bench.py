@@ -56,7 +56,7 @@ def test_a_wrong_token_is_reported_as_errors_with_the_reason(server) -> None:
 def test_the_signatures_are_twilios() -> None:
     signer = SignatureChecker(TOKEN, "https://ivr.example.test")
     hooks = signed_call(signer, call_sid(1, 2, 3))
-    assert [h.path for h in hooks] == ["/voice/incoming"] + ["/voice/gather"] * 3 + ["/voice/status"]
+    assert [h.path for h in hooks] == ["/voice/incoming"] + ["/voice/gather"] * 4 + ["/voice/status"]
     from twilio.request_validator import RequestValidator
     from urllib.parse import parse_qsl
     for hook in hooks:

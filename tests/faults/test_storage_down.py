@@ -43,9 +43,10 @@ def start_call(twilio: TwilioClient, sid: str) -> None:
 
 
 def complete_call(twilio: TwilioClient, sid: str) -> None:
-    """A whole call that the bot answers."""
+    """A whole call that the bot answers (not from the order's phone: its last 4 digits keyed)."""
     start_call(twilio, sid)
-    assert "has shipped with UPS" in twilio.post("/voice/gather", {"CallSid": sid, "Digits": "48217#"}).text
+    assert "last 4 digits" in twilio.post("/voice/gather", {"CallSid": sid, "Digits": "48217#"}).text
+    assert "has shipped with UPS" in twilio.post("/voice/gather", {"CallSid": sid, "Digits": "0100"}).text
     assert "Goodbye" in twilio.post("/voice/gather", {"CallSid": sid, "Digits": "2"}).text
     assert twilio.post("/voice/status", {"CallSid": sid, "CallStatus": "completed"}).status_code == 204
 

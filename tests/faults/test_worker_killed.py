@@ -42,16 +42,18 @@ def test_a_call_goes_on_to_its_answer_after_every_worker_is_killed(server) -> No
     assert eventually(lambda: keyed_turns(url) == ["1"])
     first = gunicorn.workers()
     gunicorn.kill_workers(first)                  # whichever served the call is gone, with its memory
-    answer = gunicorn.post("/voice/gather", {**TURN, "Digits": "48217#"})
+    verify = gunicorn.post("/voice/gather", {**TURN, "Digits": "48217#"})
+    assert verify.status_code == 200 and "last 4 digits" in verify.text    # not the order's phone
+    answer = gunicorn.post("/voice/gather", {**TURN, "Digits": "0100"})
     assert answer.status_code == 200 and "has shipped with UPS" in answer.text
-    assert eventually(lambda: keyed_turns(url) == ["1", "48217#"])
+    assert eventually(lambda: keyed_turns(url) == ["1", "48217#", "****"])   # the answer is not kept
     gunicorn.kill_workers(gunicorn.workers()[:1])  # and once more, one of the replacements
     assert "Goodbye" in gunicorn.post("/voice/gather", {**TURN, "Digits": "2"}).text
     assert gunicorn.post("/voice/status", {**TURN, "CallStatus": "completed"}).status_code == 204
     assert not set(first) & set(gunicorn.workers())
     engine = make_engine(url)
     state = SqlSessions(engine).load(CALL)
-    # Four steps: the status callback after the goodbye has nothing to change.
-    assert (state.node, state.outcome, state.order_number, state.version) == ("ended", "resolved", "48217", 4)
-    assert eventually(lambda: keyed_turns(url) == ["1", "48217#", "2"])
+    # Five steps: the status callback after the goodbye has nothing to change.
+    assert (state.node, state.outcome, state.order_number, state.version) == ("ended", "resolved", "48217", 5)
+    assert eventually(lambda: keyed_turns(url) == ["1", "48217#", "****", "2"])
     assert SqlCallRecords(engine).get(CALL).outcome == "resolved"
