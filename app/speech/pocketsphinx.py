@@ -148,6 +148,12 @@ class PocketSphinxEngine:
         with self._lock:
             self._domain_lm = out.name
             self._idle[DOMAIN] = []
+        # Made now, before gunicorn forks (shared copy-on-write): made at a caller's first words
+        # in each worker, the model load held the worker for seconds and the bench's calls were
+        # answered only after its window.
+        slots = [self._new_slot(DOMAIN) for _ in range(PRELOAD_DECODERS // 2)]
+        with self._lock:
+            self._idle[DOMAIN] += slots
         return len(kept)
 
     @property
