@@ -102,9 +102,16 @@ def _has_slots(text: str, prompts: Prompts) -> bool:
     return bool(names - set(prompts.variables))
 
 
+# The open pass (a domain language model beside the phrase grammar) is off: in live calls over
+# the network it turned a spoken "no" at "anything else?" and read-back answers into no-matches
+# and invented intents for nonsense (issue 10's closing note). Measure with `ivr speech-eval`
+# before turning it on.
+OPEN_PASS = False
+
+
 def prepare_engine(asr: object, grammar: Grammar) -> None:
     """Give an engine that takes one the domain language model built from the grammars."""
-    set_domain = getattr(asr, "set_domain", None)
+    set_domain = getattr(asr, "set_domain", None) if OPEN_PASS else None
     if set_domain is not None and not getattr(asr, "has_domain", False):
         log.info("domain language model: %d sentences from the grammars", set_domain(sample_sentences(grammar)))
 
@@ -119,7 +126,7 @@ def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,)):
     @lru_cache(maxsize=64)
     def phrases_for(expect: tuple[str, ...], numbers: bool) -> SpeechGrammar:
         return build(grammar, expect + GLOBAL_INTENTS, numbers, tuple(number_lengths),
-                     sentences=not numbers and any(i in TASKS for i in expect))
+                     sentences=OPEN_PASS and not numbers and any(i in TASKS for i in expect))
 
     def lookup(expect: Sequence[str], numbers: bool = False) -> SpeechGrammar | None:
         return phrases_for(tuple(expect), numbers) if expect else None
