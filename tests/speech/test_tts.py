@@ -1,6 +1,10 @@
 """Prompt synthesis: pyttsx3 (espeak-ng) to 8 kHz μ-law, the disk cache, caller voices."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import threading
 
 from app.speech import tts
@@ -60,9 +64,23 @@ def test_concurrent_renders_from_handler_threads(tmp_path):
     assert len(list(tmp_path.glob("*.ulaw"))) == 3
 
 
-def test_pyttsx3_renders_where_the_command_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(tts, "_espeak_exe", lambda: None)
-    audio = Synthesizer(tmp_path, voice="en-gb", rate=170).render("The fallback works.")
+PYTTSX3_RENDER = """
+import sys
+from pathlib import Path
+from app.speech import tts
+tts._espeak_exe = lambda: None
+sys.stdout.buffer.write(tts.Synthesizer(Path(sys.argv[1]), voice="en-gb", rate=170).render("The fallback works."))
+"""
+
+
+def test_pyttsx3_renders_where_the_command_is_missing(tmp_path):
+    # In a process of its own, as a server without espeak-ng is: libespeak inside this test
+    # process (which also holds the recognizers' and the VAD's native libraries and many
+    # threads) crashed it once in a fresh-clone run.
+    done = subprocess.run([sys.executable, "-c", PYTTSX3_RENDER, str(tmp_path)], capture_output=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    audio = done.stdout
     assert 0.5 < duration_s(ulaw_to_pcm16(audio)) < 3.0
     assert dbfs(ulaw_to_pcm16(audio)) > -40
 
