@@ -26,13 +26,13 @@ def speech_eval(folders: tuple[Path, ...], limit: int, as_json: bool, misses: bo
     Commands, FSDD). Settings come from the environment as for the server (IVR_ASR,
     VOSK_MODEL_PATH, IVR_ORDER_NUMBER_DIGITS, ...); the demo business data is used.
     """
-    from app.config import Settings
+    from app.cli.report import tool_settings
     from app.sim.local import local_services
     from app.speecheval.items import LabelError, read_set
     from app.speecheval.report import grouped, misses as miss_lines, render
     from app.speecheval.runner import run_items
 
-    settings = Settings.from_env().replace(transport="stream")
+    settings = tool_settings().replace(transport="stream")   # in-process: no Twilio token needed
     try:
         items = [item for folder in folders for item in _spread(read_set(folder, settings.order_number_digits), limit)]
     except LabelError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 from app.speech.audio import RATE, dbfs
 
@@ -142,3 +142,32 @@ class Endpointer:
     def in_speech(self) -> bool:
         """True between SPEECH_START and END."""
         return self.state == SPEECH
+
+
+ONSET_OVER_FLOOR_DB = 10.0   # a frame this far above the line's quietest one is part of the words
+ONSET_MIN_DBFS = -60.0       # ... and never quieter than this (digital silence has no floor)
+PRE_ROLL_FRAMES = 3          # line audio kept before the words' first sound (60 ms)
+ONSET_GAP_FRAMES = 4         # quiet inside the words (a stop's closure, the "t" of "it's": ~80 ms)
+
+
+def speech_onset(levels: Sequence[float], voiced_from: int) -> int:
+    """Where the caller's words begin in the audio kept before the detector noticed them.
+
+    `levels` are the dBFS of the kept 20 ms frames, oldest first; `voiced_from` indexes the frame
+    where the detector's voiced run began. The detector notices a weak onset late (the "it's" of
+    "it's three oh five one two", a nasal "no") and by an amount that shifts with its 32 ms
+    window's phase, so a fixed lead-in clipped first syllables in some calls and not in others.
+    Walking back while frames stand out from the line's floor (across gaps as short as a stop
+    consonant's closure) finds the first sound; a short pre-roll of line audio goes before it (a
+    long stretch of silence skews the recognizer's cepstral mean). Returns the index of the first
+    frame to give the recognizer.
+    """
+    if not levels:
+        return 0
+    floor = max(min(levels) + ONSET_OVER_FLOOR_DB, ONSET_MIN_DBFS)
+    start = index = min(max(voiced_from, 0), len(levels) - 1)
+    while index > 0 and start - index <= ONSET_GAP_FRAMES:
+        index -= 1
+        if levels[index] >= floor:
+            start = index
+    return max(0, start - PRE_ROLL_FRAMES)

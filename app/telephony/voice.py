@@ -15,8 +15,8 @@ from typing import Callable, Protocol, Sequence
 from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import Digits, Event, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
 from app.engine import Engine, Handover, Reply, Speak
-from app.speech.audio import ulaw_to_pcm16
-from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
+from app.speech.audio import dbfs, ulaw_to_pcm16
+from app.speech.endpoint import EndpointConfig, Endpointer, EventKind, speech_onset
 from app.speech.vad import DetectorPool, SileroDetector
 from app.telephony import twiml
 from app.telephony.rest import LiveCallError
@@ -28,8 +28,9 @@ DIGIT_TIMEOUT_MS = 3000
 MAX_ENTRY_KEYS = 32             # longer than any card number; bounds what one entry holds
 MESSAGE_SILENCE_MS = 2500
 MESSAGE_RATE = 8000           # caller audio on the stream: 8 kHz μ-law, kept as 16-bit PCM
-LEAD_IN_FRAMES = 5             # 100 ms before the VAD noticed speech (longer lead-ins of
-                               # silence skewed PocketSphinx's live CMN: 17/24 right at 5, 13/24 at 8)
+LEAD_IN_FRAMES = 30            # audio kept while waiting for speech (600 ms): the detector notices
+                               # a weak first syllable up to ~400 ms late; speech_onset() picks the
+                               # words' start from it (a fixed 100 ms lead-in clipped "it's", "no")
 OWNER_CHECK_FRAMES = 50       # once a second: is this stream still the one carrying the call?
 BARGE_IN_MS = 200              # voiced speech that stops a playing prompt: a cough, a breath or
                                # a click is shorter for the detector (docs/benchmarks.md)
@@ -162,10 +163,7 @@ class VoiceCall:
             return
         if not self.speaking:
             self.speaking = True
-            self.lead_in.append(pcm)
-            for frame in self.lead_in:
-                self._recognize(frame)
-            self.lead_in.clear()
+            self._recognize_lead_in(pcm)
         else:
             self._recognize(pcm)
         if self.playing and not self.barged_in and self.endpointer.voiced_ms >= BARGE_IN_MS:
@@ -173,6 +171,16 @@ class VoiceCall:
             self._barge_in()
         if any(e.kind == EventKind.END for e in events):
             self._end_of_speech()
+
+    def _recognize_lead_in(self, pcm: bytes) -> None:
+        """Speech started: the recognizer gets the words from their first sound, then this frame."""
+        self.lead_in.append(pcm)
+        kept = list(self.lead_in)
+        voiced_frames = (self.endpointer.now_ms - (self.endpointer.speech_start_ms or 0)) // FRAME_MS
+        first = speech_onset([dbfs(frame) for frame in kept], len(kept) - max(voiced_frames, 1))
+        for frame in kept[first:]:
+            self._recognize(frame)
+        self.lead_in.clear()
 
     def _recognize(self, pcm: bytes) -> None:
         if self.keypad_only:

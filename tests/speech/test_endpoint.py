@@ -6,7 +6,7 @@ import pytest
 
 from app.bench.vad import breathing, coughs, speech_bounds
 from app.speech.audio import PCM_FRAME_BYTES, active_level_dbfs, add_noise, dbfs, frames, mix_noise, silence_pcm
-from app.speech.endpoint import EndpointConfig, Endpointer, EventKind
+from app.speech.endpoint import PRE_ROLL_FRAMES, EndpointConfig, Endpointer, EventKind, speech_onset
 
 RNG = np.random.default_rng(7)
 
@@ -96,6 +96,28 @@ def test_no_input_timeout_and_reset():
     assert run(ep, speech(200)) == []  # the turn is over until reset
     ep.reset()
     assert [(e.kind, e.at_ms) for e in run(ep, speech(200))] == [(EventKind.SPEECH_START, 0)]
+
+
+def test_speech_onset_walks_back_to_the_first_sound_the_detector_missed():
+    # digital silence, a weak "it's" (-38 dBFS) the detector did not count, then loud digits
+    levels = [-120.0] * 10 + [-38.0] * 6 + [-20.0] * 4
+    assert speech_onset(levels, voiced_from=16) == 10 - PRE_ROLL_FRAMES
+
+
+def test_speech_onset_crosses_the_closure_of_a_stop_consonant():
+    # "it's": the vowel, the t's ~40 ms closure, the s the detector noticed
+    levels = [-120.0] * 10 + [-21.0, -15.0, -26.0, -67.0, -71.0] + [-38.0] * 4
+    assert speech_onset(levels, voiced_from=15) == 10 - PRE_ROLL_FRAMES
+
+
+def test_speech_onset_on_a_noisy_line_stops_at_the_noise():
+    levels = [-42.0, -45.0, -43.0, -44.0, -41.0, -28.0, -25.0, -20.0, -18.0]
+    assert speech_onset(levels, voiced_from=7) == 5 - PRE_ROLL_FRAMES
+
+
+def test_speech_onset_keeps_what_there_is():
+    assert speech_onset([], 0) == 0
+    assert speech_onset([-20.0, -20.0], voiced_from=1) == 0      # the caller talked over the prompt
 
 
 def test_quiet_frames_below_the_absolute_minimum_are_never_speech():
