@@ -144,9 +144,10 @@ class Endpointer:
         return self.state == SPEECH
 
 
-ONSET_OVER_FLOOR_DB = 10.0   # a frame this far above the line's quietest one is part of the words
-ONSET_MIN_DBFS = -60.0       # ... and never quieter than this (digital silence has no floor)
-PRE_ROLL_FRAMES = 3          # line audio kept before the words' first sound (60 ms)
+ONSET_OVER_FLOOR_DB = 10.0   # a frame this far above the line's noise floor is part of the words
+ONSET_MIN_DBFS = -55.0       # ... and never quieter than the endpointer's speech minimum
+DIGITAL_SILENCE_DBFS = -90.0  # quieter than any line's noise: digital silence
+PRE_ROLL_FRAMES = 2          # line audio kept before the words' first sound (40 ms, as the old lead-in)
 ONSET_GAP_FRAMES = 4         # quiet inside the words (a stop's closure, the "t" of "it's": ~80 ms)
 
 
@@ -164,7 +165,7 @@ def speech_onset(levels: Sequence[float], voiced_from: int) -> int:
     """
     if not levels:
         return 0
-    floor = max(min(levels) + ONSET_OVER_FLOOR_DB, ONSET_MIN_DBFS)
+    floor = max(max(min(levels), DIGITAL_SILENCE_DBFS) + ONSET_OVER_FLOOR_DB, ONSET_MIN_DBFS)
     start = index = min(max(voiced_from, 0), len(levels) - 1)
     while index > 0 and start - index <= ONSET_GAP_FRAMES:
         index -= 1

@@ -44,6 +44,7 @@ GARBAGE_PENALTY = "10000000000000000"
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
 ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame
 DITHER_DBFS = -60.0  # see _dither
+HESITATIONS = ("um", "uh", "er")   # in the dictionary; see _jsgf
 _WORD = re.compile(r"^[a-z][a-z'.-]*$")
 _CONFIG = dict(
     loglevel="FATAL",
@@ -345,8 +346,13 @@ def _jsgf(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[int
     rules = f"<escape> = {' | '.join(escapes)};\n" if escapes else ""
     if any(DIGITS in p for p in phrases):
         rules += _number_rules(lengths)
+    # Callers start a number with a hesitation ("um, four eight two..."): on 44 synthesized
+    # order numbers, 10 right instead of 6 and no-matches 18 instead of 25 (AN4 numbers as
+    # before). Not elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer
+    # escapes were heard.
+    lead = f"[{' | '.join(HESITATIONS)}] " if any(DIGITS in p for p in phrases) else ""
     return ("#JSGF V1.0;\ngrammar ivr;\n"
-            f"public <utt> = ({' | '.join(alternatives)}) | <garbage>;\n" + rules +
+            f"public <utt> = {lead}({' | '.join(alternatives)}) | <garbage>;\n" + rules +
             "<garbage> = <phone>+;\n"
             f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
 
