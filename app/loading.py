@@ -34,7 +34,7 @@ def load_language(settings: Settings) -> tuple[Grammar, Prompts]:
         raise LanguageFilesError(f"{grammar_dir.resolve()}: no grammars for language {settings.lang!r} "
                                  f"(IVR_GRAMMARS_DIR names a directory holding <lang>/*.yaml)")
     try:
-        return load_grammar(grammar_dir), load_prompts(settings.prompts_dir, settings.lang,
+        return load_grammar(grammar_dir, settings.lang), load_prompts(settings.prompts_dir, settings.lang,
                                                        settings.bot_disclosure)
     except (GrammarError, PromptError) as exc:
         raise LanguageFilesError(str(exc)) from None

@@ -35,7 +35,7 @@ def load_matcher(grammars_dir: Path, lang: str) -> "Matcher":
             f"{', '.join(known) or 'none'}; --grammars-dir or IVR_GRAMMARS_DIR points elsewhere)",
             param_hint="'--lang'")
     try:
-        return Matcher(load_grammar(directory))
+        return Matcher(load_grammar(directory, lang))
     except GrammarError as exc:
         raise click.ClickException(f"bad grammar: {exc}") from exc
 

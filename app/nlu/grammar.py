@@ -70,6 +70,7 @@ class Grammar:
     stopwords: frozenset[str] = frozenset()
     answers: tuple[Template, ...] = ()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    lang: str = "en"             # how text is normalised and numbers read (app.nlu.numbers)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _Parts:
     stopwords: set[str] = field(default_factory=set)
     answers: list[tuple[str, str, float | None]] = field(default_factory=list)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lang: str = "en"
 
 
 def _fail(origin: str, message: str) -> GrammarError:
@@ -116,9 +118,9 @@ def _keywords(values: Any, origin: str) -> list[tuple[str, str, float | None]]:
     return out
 
 
-def _words(values: Any, origin: str) -> list[str]:
+def _words(values: Any, origin: str, lang: str = "en") -> list[str]:
     """A YAML list of plain words or phrases, normalised."""
-    return [w for w in map(normalize, _strings(values, origin)) if w]
+    return [w for w in (normalize(v, lang) for v in _strings(values, origin)) if w]
 
 
 def _collect(parts: _Parts, doc: Any, source: str) -> None:
@@ -133,14 +135,15 @@ def _collect(parts: _Parts, doc: Any, source: str) -> None:
             parts.options[name] = dict(values)
             parts.slots.setdefault(name, [])
         else:
-            parts.slots.setdefault(name, []).extend(_words(values, f"{source}: slot '{name}'"))
+            parts.slots.setdefault(name, []).extend(_words(values, f"{source}: slot '{name}'", parts.lang))
     for name, text in (doc.get("macros") or {}).items():
         if not isinstance(text, str):
             raise _fail(source, f"macro '{name}' must be a template string")
         parts.macros[name] = (text, f"{source}: macro '{name}'")
     # Word lists hold single words: "i'd" normalises to "i would", which is two of them.
-    parts.fillers.update(w for p in _words(doc.get("fillers") or [], f"{source}: fillers") for w in p.split())
-    parts.stopwords.update(w for p in _words(doc.get("stopwords") or [], f"{source}: stopwords")
+    parts.fillers.update(w for p in _words(doc.get("fillers") or [], f"{source}: fillers", parts.lang)
+                         for w in p.split())
+    parts.stopwords.update(w for p in _words(doc.get("stopwords") or [], f"{source}: stopwords", parts.lang)
                            for w in p.split())
     parts.answers.extend((t, f"{source}: answers", None) for t in _strings(doc.get("answers") or [], source))
     for name, body in (doc.get("intents") or {}).items():
@@ -180,7 +183,7 @@ def _parse_macros(parts: _Parts) -> dict[str, tuple[Node, ...]]:
             raise _parse_error_or_cycle(parts, done, text, origin)
         for name in ready:
             text, origin = pending.pop(name)
-            done[name] = TemplateParser(text, origin, parts.slots, done).parse()
+            done[name] = TemplateParser(text, origin, parts.slots, done, parts.lang).parse()
     return done
 
 
@@ -191,16 +194,17 @@ def _parse_error_or_cycle(parts: _Parts, done: dict, text: str, origin: str) -> 
     return _fail(origin, f"template '{text}': {what}")
 
 
-def parse_grammar(docs: Sequence[Any], sources: Sequence[str] | None = None) -> Grammar:
+def parse_grammar(docs: Sequence[Any], sources: Sequence[str] | None = None, lang: str = "en") -> Grammar:
     """Build a Grammar from parsed YAML documents (sources name them in error messages)."""
-    parts = _Parts()
+    parts = _Parts(lang=lang)
     for index, doc in enumerate(docs):
         _collect(parts, doc, sources[index] if sources else f"document {index + 1}")
     macros = _parse_macros(parts)
 
     def templates(items: list[tuple[str, str, float | None]]) -> tuple[Template, ...]:
         """Parse (text, origin, weight) entries."""
-        return tuple(Template(t, TemplateParser(t, o, parts.slots, macros).parse(), o, w) for t, o, w in items)
+        return tuple(Template(t, TemplateParser(t, o, parts.slots, macros, lang).parse(), o, w)
+                     for t, o, w in items)
 
     intents = {}
     for name, entry in parts.intents.items():
@@ -216,11 +220,13 @@ def parse_grammar(docs: Sequence[Any], sources: Sequence[str] | None = None) -> 
         intents=MappingProxyType(intents),
         slots=MappingProxyType({k: tuple(dict.fromkeys(v)) for k, v in parts.slots.items()}),
         fillers=frozenset(parts.fillers), stopwords=frozenset(parts.stopwords),
-        answers=templates(parts.answers), options=MappingProxyType(parts.options))
+        answers=templates(parts.answers), options=MappingProxyType(parts.options), lang=lang)
 
 
-def load_grammar(directory: Path) -> Grammar:
-    """Read and parse every *.yaml file in a directory (the only file I/O in app/nlu)."""
+def load_grammar(directory: Path, lang: str = "en") -> Grammar:
+    """Read and parse every *.yaml file in a directory (the only file I/O in app/nlu).
+
+    `lang` says how its words are normalised and numbers read (grammars/fr: "fr")."""
     files = sorted(Path(directory).glob("*.yaml"))
     if not files:
         raise GrammarError(f"{directory}: no *.yaml grammar files")
@@ -233,7 +239,7 @@ def load_grammar(directory: Path) -> Grammar:
             raise GrammarError(f"{path}: not valid YAML: {exc}") from exc
         docs.extend(loaded)
         sources.extend([str(path)] * len(loaded))
-    return parse_grammar(docs, sources)
+    return parse_grammar(docs, sources, lang)
 
 
 def _fill(tokens: Sequence[str], grammar: Grammar) -> str:
@@ -241,7 +247,7 @@ def _fill(tokens: Sequence[str], grammar: Grammar) -> str:
     out = []
     for token in tokens:
         if token == "{order_number}":
-            out.append(spell_digits(SAMPLE_ORDER_NUMBER))
+            out.append(spell_digits(SAMPLE_ORDER_NUMBER, grammar.lang))
         elif token.startswith("{"):
             values = grammar.slots.get(token[1:-1]) or (token[1:-1],)
             out.append(values[0])

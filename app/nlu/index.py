@@ -123,7 +123,7 @@ class PhraseIndex:
         """Drop fillers, mask the order number and city, split off the core words."""
         words = self._drop_fillers(text_words)
         slots: dict[str, str] = {}
-        found = locate_order_number(words)
+        found = locate_order_number(words, self.grammar.lang)
         if found:
             digits, start, end = found
             slots["order_number"] = digits
@@ -139,7 +139,7 @@ class PhraseIndex:
         """Words with every run of words the grammar does not know collapsed into one "*"."""
         shape: list[str] = []
         for word in words:
-            known = word in self.vocabulary or word.startswith("{") or is_number_word(word)
+            known = word in self.vocabulary or word.startswith("{") or is_number_word(word, self.grammar.lang)
             if known or not shape or shape[-1] != WILDCARD:
                 shape.append(word if known else WILDCARD)
         return tuple(shape)
@@ -177,4 +177,4 @@ class PhraseIndex:
 
     def unknown_words(self, core: Sequence[str]) -> int:
         """How many content words the grammar has never seen (a sign of an out-of-domain request)."""
-        return sum(1 for w in core if w not in self.vocabulary and not is_number_word(w))
+        return sum(1 for w in core if w not in self.vocabulary and not is_number_word(w, self.grammar.lang))

@@ -115,7 +115,7 @@ class Matcher:
 
     def match(self, text: str, expect: Sequence[str] = ()) -> Match:
         """Classify one utterance, preferring the expected intents."""
-        prepared = self.index.prepare(normalize(text).split())
+        prepared = self.index.prepare(normalize(text, self.grammar.lang).split())
         evidence = self._evidence(prepared)
         early = self._decide_early(prepared, evidence, expect, text)
         if early is not None:
@@ -146,7 +146,7 @@ class Matcher:
 
     def explain(self, text: str, expect: Sequence[str] = ()) -> Scored | None:
         """The uncalibrated scores behind a fuzzy decision; None when no scoring was needed."""
-        prepared = self.index.prepare(normalize(text).split())
+        prepared = self.index.prepare(normalize(text, self.grammar.lang).split())
         evidence = self._evidence(prepared)
         if self._decide_early(prepared, evidence, expect, text) is not None:
             return None
@@ -224,7 +224,7 @@ class Matcher:
         while an intent taking it is expected, or an exact phrase of an expected intent or
         of an override intent ("agent").
         """
-        prepared = self.index.prepare(normalize(partial_text).split())
+        prepared = self.index.prepare(normalize(partial_text, self.grammar.lang).split())
         number = prepared.slots.get("order_number", "")
         if number and len(number) >= self._complete_at and self._takers({"order_number": number}, expect):
             return prepared.words[-1] == ORDER_SLOT

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from text_to_num import alpha2digit
@@ -10,16 +12,41 @@ from text_to_num import alpha2digit
 ORDER_DIGITS_MIN = 4
 ORDER_DIGITS_MAX = 8
 
-# Spelling digits back out is a fixed ten-word list; parsing goes through text2num.
-_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
-# Telephone-isms text2num does not cover: "oh" for zero and "double"/"triple" repeats.
-_ZERO_WORDS = frozenset({"oh", "o"})
-_REPEATS = {"double": 2, "triple": 3}
-# Recognisers mishear digits as these homophones; only trusted between two number words.
-_HOMOPHONES = {"to": "two", "too": "two", "for": "four", "ate": "eight"}
-# Hesitations a caller drops in the middle of reading a number out.
-_HESITATIONS = frozenset({"um", "uh", "er", "erm", "uhm", "ah", "hmm", "mm"})
+
+@dataclass(frozen=True)
+class NumberWords:
+    """One language's telephone number-reading habits around what text2num parses."""
+
+    lang: str                          # text2num's language code
+    digits: tuple[str, ...]            # spelling digits back out: a fixed ten-word list
+    zero: str                          # the word text2num reads as 0
+    zero_words: frozenset[str]         # other ways of saying zero ("oh")
+    repeats: dict[str, int]            # "double"/"triple" repeats
+    homophones: dict[str, str]         # misheard digits, trusted only between two number words
+    joiners: frozenset[str]            # words inside a run: "and" (English), "et" (vingt et un)
+    hesitations: frozenset[str]        # dropped in the middle of reading a number out
+
+
+ENGLISH = NumberWords(
+    "en", ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), "zero",
+    frozenset({"oh", "o"}), {"double": 2, "triple": 3},
+    {"to": "two", "too": "two", "for": "four", "ate": "eight"}, frozenset({"and"}),
+    frozenset({"um", "uh", "er", "erm", "uhm", "ah", "hmm", "mm"}))
+# French callers read numbers digit by digit, in pairs ("quarante-huit, vingt et un, sept") or
+# whole; text2num does the arithmetic, "zero" typed without its accent is still zero.
+FRENCH = NumberWords(
+    "fr", ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"), "zéro",
+    frozenset({"zero"}), {"double": 2, "triple": 3}, {}, frozenset({"et"}),
+    frozenset({"euh", "heu", "hum", "hmm", "bah", "ben", "mm"}))
+LANGUAGES = {"en": ENGLISH, "fr": FRENCH}
+
+
+def number_words(lang: str) -> NumberWords:
+    """The number habits of a language; a language without them is a clear error."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"no spoken-number support for language {lang!r} (known: {', '.join(LANGUAGES)})")
+    return LANGUAGES[lang]
 
 # Contractions are expanded to full words so "where's", "wheres" and "where is" compare equal.
 _SUFFIXES = (
@@ -51,8 +78,17 @@ _BARE = {
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
-def normalize(text: str) -> str:
+# French keeps its accents (recognisers write them, text2num needs them); elisions and hyphens
+# split words apart: "qu'est-ce que" -> "qu est ce que", "quarante-huit" -> "quarante huit".
+_FRENCH_NON_WORD = re.compile(r"[^a-z0-9àâäçéèêëîïôöùûüÿœæ]+")
+
+
+def normalize(text: str, lang: str = "en") -> str:
     """Lower-case, expand contractions, drop punctuation and collapse spaces."""
+    if lang != "en":
+        number_words(lang)
+        folded = unicodedata.normalize("NFC", text.lower())
+        return " ".join(_FRENCH_NON_WORD.sub(" ", folded).split())
     text = text.lower().replace("\u2019", "'").replace("`", "'")
     text = _NON_WORD.sub(" ", text)
     for pattern, replacement in _SUFFIXES:
@@ -68,71 +104,72 @@ def _next_is_verb(words: Sequence[str], i: int) -> bool:
     return i + 1 < len(words) and words[i + 1] in {"like", "love", "prefer", "rather", "need"}
 
 
-@lru_cache(maxsize=4096)
-def _as_number(word: str) -> str | None:
+@lru_cache(maxsize=8192)
+def _as_number(word: str, lang: str = "en") -> str | None:
     """The numeral text2num reads in one word ("seven" -> "7"), or None for other words."""
-    converted = alpha2digit(word, "en", threshold=0)
+    converted = alpha2digit(word, lang, threshold=0)
     return converted if converted.isdigit() else None
 
 
-def is_number_word(word: str) -> bool:
+def is_number_word(word: str, lang: str = "en") -> bool:
     """True for a word text2num reads as a number ("seven", "forty", "48217")."""
-    return _as_number(word) is not None
+    return _as_number(word, lang) is not None
 
 
-def _is_numeric(words: Sequence[str], i: int) -> bool:
+def _is_numeric(words: Sequence[str], i: int, habits: NumberWords) -> bool:
     """True when words[i] is part of a spoken number, judged with its neighbours."""
     word = words[i]
-    if _as_number(word) is not None:
+    if _as_number(word, habits.lang) is not None:
         return True
-    after = i + 1 < len(words) and _as_number(words[i + 1]) is not None
-    before = i > 0 and _as_number(words[i - 1]) is not None
-    if word in _REPEATS:
+    after = i + 1 < len(words) and _as_number(words[i + 1], habits.lang) is not None
+    before = i > 0 and _as_number(words[i - 1], habits.lang) is not None
+    if word in habits.repeats:
         return after
-    if word in _ZERO_WORDS:
+    if word in habits.zero_words:
         return after or before
-    if word in _HOMOPHONES or word == "and" or word in _HESITATIONS:
+    if word in habits.homophones or word in habits.joiners or word in habits.hesitations:
         return after and before  # only inside a run: "four eight to one seven"
     return False
 
 
-def _run_digits(run: Sequence[str]) -> str:
+def _run_digits(run: Sequence[str], habits: NumberWords) -> str:
     """Digits of one run of number words ("double two oh five" -> "2205")."""
     words: list[str] = []
     repeat = 1
     for word in run:
-        if word in _REPEATS:
-            repeat = _REPEATS[word]
+        if word in habits.repeats:
+            repeat = habits.repeats[word]
             continue
-        word = "zero" if word in _ZERO_WORDS else _HOMOPHONES.get(word, word)
-        if word not in _HESITATIONS:
+        word = habits.zero if word in habits.zero_words else habits.homophones.get(word, word)
+        if word not in habits.hesitations:
             words.extend([word] * repeat)
         repeat = 1
-    return re.sub(r"\D", "", alpha2digit(" ".join(words), "en", threshold=0))
+    return re.sub(r"\D", "", alpha2digit(" ".join(words), habits.lang, threshold=0))
 
 
-def locate_order_number(words: Sequence[str]) -> tuple[str, int, int] | None:
+def locate_order_number(words: Sequence[str], lang: str = "en") -> tuple[str, int, int] | None:
     """First spoken order number in a word list: (digits, start, end) with words[start:end]."""
+    habits = number_words(lang)
     i = 0
     while i < len(words):
-        if not _is_numeric(words, i):
+        if not _is_numeric(words, i, habits):
             i += 1
             continue
         start = i
-        while i < len(words) and _is_numeric(words, i):
+        while i < len(words) and _is_numeric(words, i, habits):
             i += 1
-        digits = _run_digits(words[start:i])
+        digits = _run_digits(words[start:i], habits)
         if ORDER_DIGITS_MIN <= len(digits) <= ORDER_DIGITS_MAX:
             return digits, start, i
     return None
 
 
-def extract_order_number(text: str) -> str | None:
+def extract_order_number(text: str, lang: str = "en") -> str | None:
     """The order number (4-8 digits) said in the text, or None."""
-    found = locate_order_number(normalize(text).split())
+    found = locate_order_number(normalize(text, lang).split(), lang)
     return found[0] if found else None
 
 
-def spell_digits(digits: str) -> str:
+def spell_digits(digits: str, lang: str = "en") -> str:
     """Digits as a caller reads them out: "48217" -> "four eight two one seven"."""
-    return " ".join(_DIGIT_WORDS[int(d)] for d in digits if d.isdigit())
+    return " ".join(number_words(lang).digits[int(d)] for d in digits if d.isdigit())

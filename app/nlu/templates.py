@@ -61,9 +61,10 @@ class TemplateParser:
     """Recursive-descent parser for one template string."""
 
     def __init__(self, text: str, origin: str, slots: Collection[str],
-                 macros: Mapping[str, tuple[Node, ...]]) -> None:
+                 macros: Mapping[str, tuple[Node, ...]], lang: str = "en") -> None:
         """Tokenise one template; `slots` and `macros` are what it may refer to."""
         self.text, self.origin, self.slots, self.macros = text, origin, slots, macros
+        self.lang = lang
         self.tokens = _TOKEN.findall(text)
         self.pos = 0
 
@@ -103,7 +104,7 @@ class TemplateParser:
             return self.macros[token[1:-1]]
         if token == WILDCARD:
             return (Word(WILDCARD),)
-        words = normalize(token)  # "where's" -> "where is", as the caller's text will be
+        words = normalize(token, self.lang)  # "where's" -> "where is", as the caller's text will be
         return (Word(words),) if words else ()
 
     def group(self, closer: str) -> Choice:
