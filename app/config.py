@@ -68,6 +68,9 @@ class Settings:
     order_details: str = "verified"       # verified | anyone (see ORDER_DETAILS)
     models_dir: Path | None = None        # Vosk model cache (default ~/.cache/ivr/models)
     order_number_digits: tuple[int, ...] = (5,)   # how many digits the business's order numbers have
+    langs: tuple[str, ...] = ()           # languages served besides `lang` (IVR_LANGS); two: offered at the greeting
+    lang_by_number: tuple[tuple[str, str], ...] = ()   # called number -> the call's language
+    agent_lang: str | None = None         # the language agents hear the whisper in (default: lang)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +82,20 @@ class Settings:
         """
         scheme = "wss" if self.public_url.startswith("https") else "ws"
         return scheme + self.public_url[self.public_url.index("://"):] + "/media"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language this server serves, the default first (each has grammars and prompts)."""
+        return tuple(dict.fromkeys((self.lang, *self.langs, *(lang for _, lang in self.lang_by_number))))
+
+    @property
+    def agents_lang(self) -> str:
+        """The language of the agents' whisper."""
+        return self.agent_lang or self.lang
+
+    def lang_for(self, called: str) -> str:
+        """The language of a call to `called` (the number the caller dialled), else the default."""
+        return next((lang for number, lang in self.lang_by_number if number == called), self.lang)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
@@ -173,6 +190,26 @@ def _lang(raw: str) -> str:
     return raw.lower()
 
 
+def _langs(raw: str) -> tuple[str, ...]:
+    codes = tuple(c.strip() for c in raw.split(",") if c.strip())
+    if not codes:
+        raise ValueError(f"expected a comma list of language codes like en,fr, got {raw!r}")
+    return tuple(_lang(c) for c in codes)
+
+
+def _lang_by_number(raw: str) -> tuple[tuple[str, str], ...]:
+    """"+15550100=fr,+15550101=en": the language of calls to each of the business's numbers."""
+    pairs = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        number, _, lang = (x.strip() for x in part.partition("="))
+        if not _E164.match(number) or not lang:
+            raise ValueError(f"expected number=language pairs like +15550100=fr,+15550101=en, got {part!r}")
+        pairs.append((number if number.startswith("+") else "+" + number, _lang(lang)))
+    if not pairs:
+        raise ValueError(f"expected number=language pairs like +15550100=fr, got {raw!r}")
+    return tuple(pairs)
+
+
 def _database_url(raw: str) -> str:
     if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", raw):
         raise ValueError(f"expected sqlite:///path or postgresql://..., got {raw!r}")
@@ -244,6 +281,9 @@ _FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "IVR_ORDER_DETAILS": ("order_details", _choice(ORDER_DETAILS)),
     "IVR_MODELS_DIR": ("models_dir", lambda raw: Path(raw).expanduser()),
     "IVR_ORDER_NUMBER_DIGITS": ("order_number_digits", _digit_counts),
+    "IVR_LANGS": ("langs", _langs),
+    "IVR_LANG_BY_NUMBER": ("lang_by_number", _lang_by_number),
+    "IVR_AGENT_LANG": ("agent_lang", _lang),
 }
 
 

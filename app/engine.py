@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from app.dialog.actions import (Action, CancelOrder, Hangup, Listen, LookupOrder, LookupStores,
-                                RecordMessage, RequestCallback, Say, Transfer)
+                                RecordMessage, RequestCallback, Say, Summary, Transfer)
 from app.dialog.callerid import callable_number
-from app.dialog.events import (CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded, OrderLookedUp,
-                               StoresLookedUp)
+from app.dialog.events import (CallerHungUp, CallStarted, Digits, Event, Heard, LanguageChosen, MessageRecorded,
+                               OrderLookedUp, StoresLookedUp)
 from app.dialog.flow import step
 from app.dialog.nodes import NODES, expected_for
 from app.dialog.prompts import Prompts
@@ -20,6 +20,7 @@ from app.dialog.turns import replay
 from app.dialog.wording import speakable
 from app.logs import bind_call
 from app.nlu.intents import Matcher
+from app.nlu.languages import language_named
 from app.nlu.redact import MASK, SECRET_OPEN, continue_secret, digit_tail, redact, redact_digits
 from app.store.business import BusinessData
 from app.store.sessions import SessionStore, StaleState
@@ -59,6 +60,14 @@ class Handover:
 Output = Speak | Listen | Handover | RecordMessage | Hangup
 
 
+@dataclass(frozen=True)
+class CallLanguage:
+    """What a call in one language is heard and answered with."""
+
+    prompts: Prompts
+    matcher: Matcher
+
+
 @dataclass
 class Reply:
     """What the transport must do after one event, in order."""
@@ -94,11 +103,20 @@ class Engine:
     def __init__(self, sessions: SessionStore, business: BusinessData, prompts: Prompts,
                  matcher: Matcher, observers: Sequence[CallObserver] = (),
                  today: Callable[[], date] = date.today, survey: bool = False,
-                 verify_orders: bool = True, order_digits: Sequence[int] = (5,)) -> None:
+                 verify_orders: bool = True, order_digits: Sequence[int] = (5,),
+                 languages: Mapping[str, CallLanguage] | None = None, lang: str = "en",
+                 lang_for: Callable[[str], str] | None = None,
+                 whisper_for: Callable[[Summary], str] = whisper) -> None:
+        """`prompts` and `matcher` serve `lang`, the default; `languages` adds others, and
+        `lang_for(called number)` picks a call's language (default: always `lang`)."""
         self.sessions = sessions
         self.business = business
         self.prompts = prompts
         self.matcher = matcher
+        self.lang = lang
+        self.languages = {lang: CallLanguage(prompts, matcher), **(languages or {})}
+        self.lang_for = lang_for or (lambda called: lang)
+        self.whisper_for = whisper_for
         self.observers = list(observers)
         self.today = today
         self.survey = survey
@@ -158,8 +176,12 @@ class Engine:
         if clean != redacted and state is not None and state.caller_words:
             # The card number began in the previous turn: its digits are masked after the fact.
             state.caller_words[-1] = continue_secret(state.caller_words[-1], [SECRET_OPEN])
-        match = self.matcher.match(clean, expected_for(state.node, state.task) if state else ())
-        if open_words and match.intent in self.matcher.overrides:
+        chosen = language_named(clean, tuple(self.languages)) if state is not None and not state.ended else None
+        if chosen is not None:        # "français": go on in French, whatever the question was
+            return self.handle(call_sid, LanguageChosen(chosen), asr_latency_ms, loaded=state, stream=stream)
+        matcher = self.language(state).matcher
+        match = matcher.match(clean, expected_for(state.node, state.task) if state else ())
+        if open_words and match.intent in matcher.overrides:
             match = replace(match, intent="none")
         confidence = min(match.confidence, asr_confidence)
         slots = dict(match.slots)
@@ -189,6 +211,10 @@ class Engine:
         """The intents the call's current node expects (for recognizer grammars)."""
         state = self.state(call_sid)
         return expected_for(state.node, state.task) if state else ()
+
+    def language(self, state: CallState | None) -> CallLanguage:
+        """The prompts and matcher of a call's language (the default for an unknown call)."""
+        return self.languages.get(state.lang if state else "", self.languages[self.lang])
 
     def load(self, call_sid: str) -> CallState | None:
         """The stored state of a call, if any; raises when the store cannot be reached."""
@@ -284,12 +310,14 @@ class Engine:
 
     def _render(self, state: CallState, actions: list[Action]) -> Reply:
         outputs: list[Output] = []
+        own = self.language(state).prompts
         for action in actions:
             if isinstance(action, Say):
-                outputs.append(Speak(self.prompts.render(action.prompt, action.params), action.prompt))
+                prompts = self.languages[action.lang].prompts if action.lang in self.languages else own
+                outputs.append(Speak(prompts.render(action.prompt, action.params), action.prompt))
             elif isinstance(action, Transfer):
                 outputs.append(Handover(action.reason, render_summary(action.summary), action,
-                                        whisper(action.summary)))
+                                        self.whisper_for(action.summary)))
             else:
                 outputs.append(action)  # type: ignore[arg-type]
         return Reply(outputs, state)
@@ -301,8 +329,11 @@ class Engine:
         except Exception:  # noqa: BLE001 - greet as an unknown caller rather than not at all
             log.exception("call %s: customer lookup failed", call_sid)
             customer = recent = None
+        lang = self.lang_for(called) if self.lang_for(called) in self.languages else self.lang
+        # With a second language served, the greeting offers it (said in that language).
+        offer = next((other for other in self.languages if other != lang), "")
         return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey,
-                           self.verify_orders)
+                           self.verify_orders, lang, offer)
 
     def _notify(self, method: str, state: CallState, payload: object) -> None:
         # An observer failing (e.g. records database down) must never break the call itself.

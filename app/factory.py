@@ -10,9 +10,10 @@ from flask import Flask
 from prometheus_client import CollectorRegistry
 
 from app.config import Settings
-from app.engine import CallObserver, Engine
+from app.dialog.summary import whisper
+from app.engine import CallLanguage, CallObserver, Engine
 from app.dialog.prompts import Prompts
-from app.loading import load_language
+from app.loading import load_languages
 from app.nlu.grammar import Grammar
 from app.nlu.intents import Matcher
 from app.services import Services
@@ -67,7 +68,10 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
                    today: Callable[[], date] = date.today,
                    observers: list[CallObserver] | None = None) -> Services:
     """The engine and adapters for one app (also used by the in-process simulator)."""
-    grammar, prompts = load_language(settings)
+    loaded = load_languages(settings)
+    grammar, prompts = loaded[settings.lang]
+    matcher = Matcher(grammar)
+    others = {lang: CallLanguage(p, Matcher(g)) for lang, (g, p) in loaded.items() if lang != settings.lang}
     db = make_engine(settings.database_url)
     create_schema(db)
     records = RecordJournal(SqlCallRecords(db))
@@ -76,12 +80,16 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         sessions=sessions or open_sessions(settings.database_url, settings.redis_url, engine=db),
         business=SqlBusinessData(db),
         prompts=prompts,
-        matcher=Matcher(grammar),
+        matcher=matcher,
         observers=[RecordsObserver(records, settings.lang), metrics, *(observers or [])],
         today=today,
         survey=settings.survey,
         verify_orders=settings.order_details == "verified",
         order_digits=settings.order_number_digits,
+        languages=others,
+        lang=settings.lang,
+        lang_for=settings.lang_for,
+        whisper_for=lambda summary: whisper(summary, settings.agents_lang),
     )
     services = Services(
         settings=settings,

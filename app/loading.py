@@ -27,14 +27,21 @@ def load_prompts(prompts_dir: Path, lang: str, disclosure: str | None = None) ->
     return Prompts.from_document(doc, str(path)).with_variables(disclosure=disclosure)
 
 
-def load_language(settings: Settings) -> tuple[Grammar, Prompts]:
-    """The grammar and prompts for the configured language."""
-    grammar_dir = settings.grammars_dir / settings.lang
+def load_language(settings: Settings, lang: str | None = None) -> tuple[Grammar, Prompts]:
+    """The grammar and prompts for a language (default: the configured one, IVR_LANG)."""
+    lang = lang or settings.lang
+    grammar_dir = settings.grammars_dir / lang
     if not grammar_dir.is_dir():
-        raise LanguageFilesError(f"{grammar_dir.resolve()}: no grammars for language {settings.lang!r} "
+        raise LanguageFilesError(f"{grammar_dir.resolve()}: no grammars for language {lang!r} "
                                  f"(IVR_GRAMMARS_DIR names a directory holding <lang>/*.yaml)")
+    # The operator's disclosure is written in the default language: other languages keep their own.
+    disclosure = settings.bot_disclosure if lang == settings.lang else None
     try:
-        return load_grammar(grammar_dir, settings.lang), load_prompts(settings.prompts_dir, settings.lang,
-                                                       settings.bot_disclosure)
-    except (GrammarError, PromptError) as exc:
+        return load_grammar(grammar_dir, lang), load_prompts(settings.prompts_dir, lang, disclosure)
+    except (GrammarError, PromptError, ValueError) as exc:
         raise LanguageFilesError(str(exc)) from None
+
+
+def load_languages(settings: Settings) -> dict[str, tuple[Grammar, Prompts]]:
+    """Grammar and prompts of every language served (IVR_LANG, IVR_LANGS, IVR_LANG_BY_NUMBER)."""
+    return {lang: load_language(settings, lang) for lang in settings.languages}

@@ -72,7 +72,8 @@ def _settings() -> Settings:
 
 
 def _run_local(script: Script, settings: Settings, audio: bool, demo_data: bool) -> SimResult:
-    from app.sim.local import local_driver, local_services
+    from app.sim.local import local_driver, local_services, script_settings
+    settings = script_settings(settings, script)
     with local_services(settings, demo_data, audio=audio) as services:
         voice = None
         if audio:

@@ -11,6 +11,7 @@ class Say:
 
     prompt: str
     params: dict[str, str] = field(default_factory=dict)
+    lang: str = ""       # said in this language, not the call's (the offer of the other language)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Summary:
     told: tuple[str, ...] = ()
     tries: int = 0
     frustrated: bool = False
+    task: str = ""                        # the intent being served (the whisper words it per language)
+    caller_lang: str = ""                 # the caller's language ("" when only one is served)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ class CallStarted:
     today: date | None = None
     survey: bool = False                  # the operator wants the satisfaction question asked
     verify_orders: bool = True            # order details only for the order's own customer
+    lang: str = ""                        # the call's language (by the number dialled, else the default)
+    offer_lang: str = ""                  # another language to offer at the greeting ("" for none)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,13 @@ class Heard:
     confidence: float
     slots: dict[str, str] = field(default_factory=dict)
     words: str = ""
+
+
+@dataclass(frozen=True)
+class LanguageChosen:
+    """The caller asked for another language (its name said, or key 9 at the greeting)."""
+
+    lang: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,6 @@ class CallerHungUp:
     """The caller ended the call."""
 
 
-Event = Union[CallStarted, Heard, Digits, NoInput, OrderLookedUp, StoresLookedUp,
+Event = Union[CallStarted, Heard, Digits, LanguageChosen, NoInput, OrderLookedUp, StoresLookedUp,
               TransferEnded, AgentAnswered, WhisperStarted, TechnicalFault, MessageRecorded,
               RecognizerFailed, CallerHungUp]

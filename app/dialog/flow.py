@@ -7,17 +7,20 @@ from app.dialog import orders, summary, survey
 from app.dialog.callerid import callable_number, keyed_number
 from app.dialog.actions import (Action, Hangup, LookupOrder, LookupStores, RecordMessage,
                                 RequestCallback, Say)
-from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, MessageRecorded,
+from app.dialog.events import (AgentAnswered, CallerHungUp, CallStarted, Digits, Event, Heard, LanguageChosen,
+                               MessageRecorded,
                                NoInput, OrderLookedUp, RecognizerFailed, StoresLookedUp,
                                TechnicalFault, TransferEnded, WhisperStarted)
 from app.dialog.nodes import (HANDOFF_TASKS, MENU_KEYS, NODES, ORDER_TASKS, STORE_TASKS,
                               YES_NO_KEYS)
 from app.dialog.state import CallState
 from app.dialog.turns import ask, goodbye, listen, remember_says, replay, reset_task, transfer
-from app.dialog.wording import say_list
+from app.dialog.wording import say_hours, say_list
 
 Result = tuple[CallState, list[Action]]
 MAX_WORDS_KEPT = 6
+LANGUAGE_KEY = "9"              # "For French, press 9": free on the menus that offer it
+LANGUAGE_NODES = ("menu", "offer_order")   # where the greeting's offer is still the question
 
 
 def step(state: CallState, event: Event) -> Result:
@@ -54,6 +57,11 @@ def _caller_turn(s: CallState, event: Event) -> Result:
     s.turns += 1
     if isinstance(event, NoInput):
         return _no_input(s)
+    if isinstance(event, Digits) and event.digits.rstrip("#") == LANGUAGE_KEY and s.other_lang \
+            and s.node in LANGUAGE_NODES:
+        event = LanguageChosen(s.other_lang)
+    if isinstance(event, LanguageChosen):
+        return _switch_language(s, event.lang)
     if isinstance(event, Digits):
         event = _digits_as_intent(s, event)
         if isinstance(event, Digits):
@@ -80,6 +88,15 @@ def _heard(s: CallState, heard: Heard) -> Result:
         return _no_match(s)
     s.no_match = 0
     return handled
+
+
+def _switch_language(s: CallState, lang: str) -> Result:
+    """Go on in another language: what was collected stays, the question is asked again in it."""
+    if lang == s.lang or s.node not in NODES:
+        return s, replay(s)
+    s.other_lang, s.lang = s.lang, lang
+    s.no_match = s.no_input = 0
+    return s, [Say("language_chosen")] + ask(s, s.node)
 
 
 def _global(s: CallState, intent: str) -> Result:
@@ -258,14 +275,22 @@ def _greet(s: CallState, event: CallStarted) -> Result:
     s.survey = event.survey
     s.verify_orders = event.verify_orders
     s.today = (event.today or date.today()).isoformat()
+    s.lang, s.other_lang = event.lang, event.offer_lang
+    # The other language is offered in that language: its speakers may not follow this one.
+    offer = [Say("offer_language", {}, event.offer_lang)] if event.offer_lang else []
     if event.customer is None:
-        return s, [Say("greeting")] + listen(s, "menu")
+        return s, [Say("greeting")] + offer + listen(s, "menu")
     s.caller_name = event.customer.name
     actions: list[Action] = [Say("greeting_known", {"first_name": event.customer.first_name})]
     if event.recent_order is not None:
         s.suggested_order = event.recent_order.number
-        return s, actions + ask(s, "offer_order", {"order_number": s.suggested_order})
-    return s, actions + ask(s, "menu")
+        return s, _before_listen(actions + ask(s, "offer_order", {"order_number": s.suggested_order}), offer)
+    return s, _before_listen(actions + ask(s, "menu"), offer)
+
+
+def _before_listen(actions: list[Action], extra: list[Action]) -> list[Action]:
+    """`extra` said last, just before the bot listens (the last action)."""
+    return actions[:-1] + extra + actions[-1:]
 
 
 def _looked_up(s: CallState, event: OrderLookedUp | StoresLookedUp) -> Result:
@@ -275,7 +300,8 @@ def _looked_up(s: CallState, event: OrderLookedUp | StoresLookedUp) -> Result:
 
 
 def _answer_stores(s: CallState, event: StoresLookedUp) -> Result:
-    cities = say_list([store.city for store in event.stores])
+    lang = s.lang or "en"
+    cities = say_list([store.city for store in event.stores], lang)
     store = next((st for st in event.stores if st.city.lower() == s.city.lower()), None)
     if s.city and store is None:
         unknown, s.city = s.city, ""
@@ -286,7 +312,7 @@ def _answer_stores(s: CallState, event: StoresLookedUp) -> Result:
             s.told.append("store hours")
             return s, [Say("hours_all")] + ask(s, "anything_else")
         return s, ask(s, "ask_city", {"cities": cities})
-    hours = say_list([f"{days}, {span}" for days, span in store.hours])
+    hours = say_list([say_hours(days, span, lang) for days, span in store.hours], lang)
     prompt = "hours_city" if s.task == "store_hours" else "location_city"
     s.told.append(f"{store.city} store {'hours' if s.task == 'store_hours' else 'address'}")
     return s, [Say(prompt, {"city": store.city, "address": store.address, "hours": hours})] + \

@@ -10,7 +10,7 @@ from app.dialog.business import Order
 from app.dialog.events import Heard, OrderLookedUp
 from app.dialog.state import CallState
 from app.dialog.turns import ask, listen
-from app.dialog.wording import say_date, say_status
+from app.dialog.wording import say_date, say_status, word
 
 Result = tuple[CallState, list[Action]]
 # Below this recognizer/NLU confidence the number is read back before it is used. Measured with
@@ -104,7 +104,7 @@ def _unknown(s: CallState, number: str) -> Result:
 
 
 def _status(s: CallState, order: Order, today: date, full: bool) -> Result:
-    params = _order_params(order, today)
+    params = _order_params(order, today, s.lang)
     s.told.append(f"order {order.number} is {say_status(order.status)}")
     actions: list[Action] = [Say(_worded(f"status_{order.status}", full), params)]
     if order.status == "delayed":
@@ -114,7 +114,7 @@ def _status(s: CallState, order: Order, today: date, full: bool) -> Result:
 
 
 def _refund(s: CallState, order: Order, today: date, full: bool) -> Result:
-    params = _order_params(order, today)
+    params = _order_params(order, today, s.lang)
     if order.refund_issued_on is not None:
         prompt = "refund_issued"
     elif order.status == "delivered" and order.return_deadline() and order.return_deadline() >= today:
@@ -126,7 +126,7 @@ def _refund(s: CallState, order: Order, today: date, full: bool) -> Result:
 
 
 def _return(s: CallState, order: Order, today: date, full: bool) -> Result:
-    params = _order_params(order, today)
+    params = _order_params(order, today, s.lang)
     prompt = _return_prompt(order, today)
     s.told.append(f"order {order.number}: {prompt.replace('_', ' ')}")
     if prompt == "return_processing" and full:
@@ -144,7 +144,7 @@ def _return_prompt(order: Order, today: date) -> str:
 
 
 def _cancel(s: CallState, order: Order, today: date, full: bool) -> Result:
-    params = _order_params(order, today)
+    params = _order_params(order, today, s.lang)
     if order.can_cancel and not full:
         s.told.append(f"order {order.number} not cancelled: the caller is not its customer")
         return s, [Say("cancel_unverified", params)] + ask(s, "anything_else")
@@ -166,19 +166,20 @@ def _worded(prompt: str, full: bool) -> str:
     return prompt if full or prompt not in _DETAILED else f"{prompt}_brief"
 
 
-def _order_params(order: Order, today: date) -> dict[str, str]:
-    """Every slot an order prompt may use, already worded for speech."""
+def _order_params(order: Order, today: date, lang: str = "") -> dict[str, str]:
+    """Every slot an order prompt may use, already worded for speech in the call's language."""
+    lang = lang or "en"
     deadline = order.return_deadline()
     return {
         "order_number": order.number,
-        "item": order.item or "order",
-        "carrier": order.carrier or "the carrier",
-        "expected": say_date(order.expected_delivery, today) if order.expected_delivery else "soon",
-        "delivered": say_date(order.delivered_on, today) if order.delivered_on else "already",
-        "refunded": say_date(order.refund_issued_on, today) if order.refund_issued_on else "",
-        "refund_method": order.refund_method or "original payment method",
-        "deadline": say_date(deadline, today).removeprefix("on ") if deadline else "",
-        "status_words": say_status(order.status),
+        "item": order.item or word("order", lang),
+        "carrier": order.carrier or word("carrier", lang),
+        "expected": say_date(order.expected_delivery, today, lang) if order.expected_delivery else word("soon", lang),
+        "delivered": say_date(order.delivered_on, today, lang) if order.delivered_on else word("already", lang),
+        "refunded": say_date(order.refund_issued_on, today, lang) if order.refund_issued_on else "",
+        "refund_method": order.refund_method or word("payment", lang),
+        "deadline": say_date(deadline, today, lang, bare=True) if deadline else "",
+        "status_words": say_status(order.status, lang),
     }
 
 

@@ -50,6 +50,8 @@ class CallState:
     verify_answer: str = ""               # what the caller keyed, until the order is looked up again
     survey: bool = False                  # ask the 1-5 satisfaction question before goodbye
     satisfaction: int | None = None       # the caller's key, 1 to 5
+    lang: str = ""                        # the call's language (set at the start, switchable by the caller)
+    other_lang: str = ""                  # the language offered at the greeting (key 9 or its name)
     stream_sid: str = ""                  # the Media Streams stream that carries the call now
     version: int = 0                      # bumped on every step; guards against lost updates
 

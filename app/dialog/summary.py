@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from app.dialog import agentwords
 from app.dialog.actions import Summary
 from app.dialog.callerid import callable_number
 from app.dialog.state import CallState
@@ -65,6 +66,8 @@ def build(s: CallState, reason: str) -> Summary:
         told=tuple(s.told[-2:]),
         tries=tries,
         frustrated=frustrated,
+        task=s.task,
+        caller_lang=s.lang if s.other_lang else "",   # only worth saying where languages are served
     )
 
 
@@ -100,23 +103,28 @@ def _quote(words: str) -> str:
     return clipped + ("..." if len(tokens) > _MAX_QUOTE_WORDS else "")
 
 
-def whisper(summary: Summary) -> str:
+def whisper(summary: Summary, lang: str = "en") -> str:
     """What the agent hears before taking the call: about ten seconds, nothing twice.
 
-    Who, what they want, the order and its status, why they were handed over, and at most one
-    quote: the caller's surest words that say something the rest does not, if time is left.
+    Who, what they want, the caller's language when it is not the agents' (`lang`), the order
+    and its status, why they were handed over, and at most one quote: the caller's surest
+    words that say something the rest does not, if time is left.
     The call page keeps the full detail (render)."""
-    parts = [_whisper_who(summary) + (f", about {summary.want}." if summary.want else ".")]
+    words = agentwords.frames(lang)
+    want = agentwords.WANTS.get(lang, {}).get(summary.task, summary.want)
+    parts = [_whisper_who(summary, words) + (words["about"].format(want=want) if want else ".")]
+    if summary.caller_lang and summary.caller_lang != lang:
+        parts.append(words["speaks"].format(language=agentwords.language_name(summary.caller_lang, lang)))
     if summary.order_number:
-        status = f", {say_status(summary.order_status)}" if summary.order_status else ""
-        parts.append(f"Order {summary.order_number}{status}.")
-    parts.append(f"Reason: {_why(summary)}.")
+        status = f", {say_status(summary.order_status, lang)}" if summary.order_status else ""
+        parts.append(words["order"].format(number=summary.order_number, status=status))
+    parts.append(words["reason"].format(why=_why(summary, lang)))
     if summary.frustrated:
-        parts.append("Sounds frustrated.")
+        parts.append(words["frustrated"])
     room = WHISPER_WORDS - spoken_words(" ".join(parts))
     quote = _clip(best_quote(summary.sure_words, " ".join(parts)), room - 1)   # "Said:" is a word
     if quote:
-        parts.insert(-1 if summary.frustrated else len(parts), f'Said: "{quote}".')
+        parts.insert(-1 if summary.frustrated else len(parts), words["said"].format(quote=quote))
     return " ".join(parts)
 
 
@@ -130,22 +138,23 @@ def _clip(quote: str, room: int) -> str:
     return quote if 0 < spoken_words(quote) <= room else ""
 
 
-def _why(summary: Summary) -> str:
+def _why(summary: Summary, lang: str = "en") -> str:
     """The reason, with the failed tries unless it counts them itself; for an order never
     found, which number the caller gave."""
-    reason = summary.reason
+    words = agentwords.frames(lang)
+    reason = agentwords.REASONS.get(lang, {}).get(summary.reason, summary.reason)
     missing = next((m.group(1) for m in map(_NOT_FOUND.match, reversed(summary.told)) if m), "")
-    if reason == "order not found" and missing:
-        reason = f"order not found, number {missing}"
-    if summary.tries >= 2 and "twice" not in reason:
-        reason += f", after {summary.tries} tries"
+    if summary.reason == "order not found" and missing:
+        reason = words["not_found"].format(number=missing)
+    if summary.tries >= 2 and "twice" not in summary.reason:
+        reason += words["tries"].format(tries=summary.tries)
     return reason
 
 
-def _whisper_who(summary: Summary) -> str:
+def _whisper_who(summary: Summary, words: dict[str, str]) -> str:
     if summary.caller_name:
         return summary.caller_name
-    return "Unknown caller" if summary.caller_number else "Caller number withheld"
+    return words["unknown"] if summary.caller_number else words["withheld"]
 
 
 def best_quote(utterances: tuple[str, ...], already_said: str) -> str:

@@ -61,13 +61,14 @@ def listen(s: CallState, node: str, params: dict[str, str] | None = None) -> lis
 
 
 def replay(s: CallState) -> list[Action]:
-    says: list[Action] = [Say(x["prompt"], dict(x.get("params", {}))) for x in s.last_says]
+    says: list[Action] = [Say(x["prompt"], dict(x.get("params", {})), x.get("lang", "")) for x in s.last_says]
     return says + listen(s, s.node, s.last_listen.get("params")) if s.node in NODES else says
 
 
 def remember_says(s: CallState, actions: list[Action]) -> None:
     """Keep what was just said so `repeat` can say it again (called after each step)."""
-    says = [{"prompt": a.prompt, "params": dict(a.params)} for a in actions if isinstance(a, Say)]
+    says = [{"prompt": a.prompt, "params": dict(a.params), **({"lang": a.lang} if a.lang else {})}
+            for a in actions if isinstance(a, Say)]
     if says:
         s.last_says = says
 

@@ -47,8 +47,9 @@ class InProcessDriver:
     """Drives the engine directly; caller lines arrive as recognised text (the text mode)."""
 
     def __init__(self, engine: Engine, caller: str, agent: str = "answer",
-                 agent_number: str = "", no_input_s: float = 6.0) -> None:
+                 agent_number: str = "", no_input_s: float = 6.0, called: str = "+15550000") -> None:
         self.engine = engine
+        self.called = called
         self.caller = caller
         self.agent = agent
         self.agent_number = agent_number
@@ -60,7 +61,7 @@ class InProcessDriver:
 
     def start(self) -> BotTurn:
         """Place the call."""
-        return self._timed(lambda: self.engine.start(self.call_sid, self.caller, "+15550000"))
+        return self._timed(lambda: self.engine.start(self.call_sid, self.caller, self.called))
 
     def say(self, text: str) -> BotTurn:
         """The caller speaks (a voicemail message when the bot is recording)."""

@@ -54,4 +54,13 @@ def local_driver(services: Services, script: Script,
         return LineDriver(services, script.caller, script.agent, voice)
     settings = services.settings
     return InProcessDriver(services.engine, script.caller, script.agent,
-                           agent_number=settings.agent_numbers[0], no_input_s=settings.no_input_s)
+                           agent_number=settings.agent_numbers[0], no_input_s=settings.no_input_s,
+                           called=script.to)
+
+
+def script_settings(settings: Settings, script: Script) -> Settings:
+    """The settings a scripted call runs under in-process: a script that names its language
+    (`lang: fr`) is answered in it, unless IVR_LANG_BY_NUMBER already routes its `to` there."""
+    if not script.lang or settings.lang_for(script.to) == script.lang:
+        return settings
+    return settings.replace(lang=script.lang)

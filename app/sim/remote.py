@@ -61,7 +61,7 @@ class RemoteDriver:
     # -- the CallDriver protocol ---------------------------------------------------------
     def start(self) -> BotTurn:
         """Place the call: Twilio posts the voice webhook."""
-        form = {"CallSid": self.call_sid, "From": self.script.caller, "To": "+15550000",
+        form = {"CallSid": self.call_sid, "From": self.script.caller, "To": self.script.to,
                 "AccountSid": self.settings.twilio_account_sid, "CallStatus": "ringing"}
         return self._run(self._post(self.url + "/voice/incoming", form))
 
@@ -161,7 +161,7 @@ class RemoteDriver:
 
     def start_without_waiting(self) -> None:
         """Place the call and open the stream, without waiting for the greeting (barge-in tests)."""
-        form = {"CallSid": self.call_sid, "From": self.script.caller, "To": "+15550000"}
+        form = {"CallSid": self.call_sid, "From": self.script.caller, "To": self.script.to}
         doc = self._post(self.url + "/voice/incoming", form)
         connect = doc.find("Connect")
         if connect is None:

@@ -77,6 +77,8 @@ class Script:
     caller: str = "+15550123"
     agent: str = "answer"          # what the simulated agent does when the call is transferred
     voice: str = ""                # espeak-ng voice for --audio (default: the simulator's)
+    to: str = "+15550000"          # the number dialled (Twilio's To: IVR_LANG_BY_NUMBER routes on it)
+    lang: str = ""                 # in-process: the language the simulated server answers in
     extra: dict = field(default_factory=dict)
 
 
@@ -100,7 +102,16 @@ def parse_script(doc: object, origin: str = "script") -> Script:
     caller = doc.get("from", "+15550123")
     return Script(name=str(doc.get("name", Path(origin).stem)), steps=steps,
                   caller="" if caller is None else str(caller), agent=agent,
-                  voice=str(doc.get("voice", "")))
+                  voice=str(doc.get("voice", "")), to=str(doc.get("to", "+15550000")),
+                  lang=_lang(doc.get("lang", ""), origin))
+
+
+def _lang(value: object, origin: str) -> str:
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str) or not value.isalpha() or len(value) != 2:
+        raise ScriptError(f"{origin}: lang must be a language code such as en or fr")
+    return value.lower()
 
 
 def _step(item: object, where: str) -> Step:

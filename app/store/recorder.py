@@ -52,7 +52,8 @@ class RecordsObserver:
         """Open the call's record on its first event; remember where the caller was."""
         if isinstance(event, CallStarted) or state.version == 0:
             caller = event.caller if isinstance(event, CallStarted) else state.caller
-            self.records.write([CallStart(state.call_sid, self._clock(), caller, self.lang)])
+            lang = (event.lang if isinstance(event, CallStarted) else state.lang) or self.lang
+            self.records.write([CallStart(state.call_sid, self._clock(), caller, lang)])
             log.info("call started from %s", caller or "an unknown number")  # masked by app.logs
         with self._lock:
             self._pending[state.call_sid] = (state, event)
@@ -64,7 +65,8 @@ class RecordsObserver:
         now = self._clock()
         update = call_update(state, reply)
         turn = build_turn(before.node, event, reply, now)
-        self.records.write([ReplyWrite(state.call_sid, turn, update, now, self.lang)])
+        # The call's language, as the caller may have switched it: records and KPIs follow it.
+        self.records.write([ReplyWrite(state.call_sid, turn, update, now, state.lang or self.lang)])
         if update.outcome and not before.ended:
             log.info("call outcome: %s%s", update.outcome,
                      f" ({update.transfer_reason})" if update.outcome == "transferred" else "")
