@@ -119,7 +119,7 @@ class _Statements:
 _BUILT: dict[str, _Statements] = {}
 # outcome, transfer_reason and abandoned_at follow the call (a transfer nobody answered clears them); what the
 # bot learned is kept when a later reply knows less (an emergency transfer starts from nothing).
-_FOLLOWED = ("outcome", "transfer_reason", "abandoned_at")
+_FOLLOWED = ("outcome", "transfer_reason", "abandoned_at", "lang")   # lang: a caller may switch mid-call
 _LEARNED = ("caller_name", "task", "order_number", "order_status", "summary")
 
 
