@@ -88,6 +88,9 @@ def render_text(k: "Kpis", since: datetime | None = None) -> str:
     lines += _counts("Recognizer confidence", dict(k.confidence_histogram), bars=True)
     lines += _counts("Intent mix", k.intent_mix)
     lines += _counts("Input modes", k.input_modes)
+    if len(k.languages) > 1:       # a one-language line says nothing
+        lines += ["Languages:"] + [f"  {lang:24}{n:7}  contained {_pct(k.containment_by_language[lang])}"
+                                    for lang, n in k.languages.items()]
     rating = f"{k.average_satisfaction:.2f} / 5" if k.average_satisfaction is not None else "-"
     lines.append(f"Satisfaction: {rating} ({k.satisfaction_responses} answer(s))")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ Definitions (over ended calls; live calls are only counted in `live`):
 - no-match: speech turns whose intent is "none"; no-input: silent windows (intent "no_input");
   both as a share of the caller turns at that dialog state.
 - confidence: of speech turns, in ten buckets of 0.1; intent mix: speech intents plus "keypad".
+- languages: ended calls per language (the one each call ended in), and containment in each.
 """
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ class Kpis:
     satisfaction_counts: Mapping[int, int] = field(default_factory=dict)
     abandoned_at: Mapping[str, int] = field(default_factory=dict)
     input_modes: Mapping[str, int] = field(default_factory=dict)   # speech, keys, silence, messages
+    languages: Mapping[str, int] = field(default_factory=dict)     # ended calls per language
+    containment_by_language: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (`ivr report --json`)."""
@@ -108,7 +111,15 @@ def compute(records: Iterable[CallRecord]) -> Kpis:
         average_satisfaction=_mean(ratings), satisfaction_responses=len(ratings),
         satisfaction_counts={r: ratings.count(r) for r in range(1, 6)},
         abandoned_at=_most_common(c.abandoned_at or BOT_STAGE for c in ended if c.outcome == "abandoned"),
+        languages=_most_common(c.lang for c in ended),
+        containment_by_language=containment_by_language(ended),
     )
+
+
+def containment_by_language(ended: list[CallRecord]) -> dict[str, float]:
+    """Share of each language's ended calls the bot resolved itself."""
+    langs = _most_common(c.lang for c in ended)
+    return {lang: sum(c.outcome == "resolved" for c in ended if c.lang == lang) / n for lang, n in langs.items()}
 
 
 def input_modes(turns: list[TurnRecord]) -> dict[str, int]:

@@ -148,7 +148,18 @@ def _turn_charts(k: Kpis) -> list[Chart]:
         bars("intents", "What callers asked for", k.intent_mix.items()),
         bars("input-modes", "How callers answered", k.input_modes.items(),
              note="Caller turns by how they came: speech, keys, silence, a voicemail message."),
-    ]
+    ] + _language_charts(k)
+
+
+def _language_charts(k: Kpis) -> list[Chart]:
+    """Calls and containment per language, where callers used more than one."""
+    if len(k.languages) < 2:
+        return []
+    return [bars("languages", "Calls by language", k.languages.items(),
+                 note="Contained: " + ", ".join(f"{lang} {percent(rate)}"
+                                               for lang, rate in k.containment_by_language.items()) + "."),
+            bars("language-containment", "Contained by the bot, by language",
+                 k.containment_by_language.items(), fmt=percent, full=1.0)]
 
 
 def _period() -> tuple[int, datetime]:

@@ -87,3 +87,11 @@ def test_to_dict_is_json_ready() -> None:
     assert data["by_node"][0] == {"node": "menu", "turns": 4, "no_match": 2, "no_input": 0,
                                   "no_match_rate": 0.5, "no_input_rate": 0.0}
     assert data["confidence_histogram"]["0.9-1.0"] == 2 and data["satisfaction_counts"]["5"] == 1
+
+
+def test_calls_and_containment_per_language() -> None:
+    from dataclasses import replace
+    french = [replace(call("CA7", "resolved", 30), lang="fr"), replace(call("CA8", "transferred", 30), lang="fr")]
+    k = compute(CALLS + french)
+    assert k.languages == {"en": 5, "fr": 2}
+    assert k.containment_by_language == {"en": 1 / 5, "fr": 1 / 2}
