@@ -21,6 +21,7 @@ TRANSPORTS = ("stream", "record", "keypad")
 ORDER_DETAILS = ("verified", "anyone")
 ASR_ENGINES = ("auto", "vosk", "pocketsphinx")
 _E164 = re.compile(r"^\+?[0-9]{3,15}$")
+VOICES = {"en": "en-us", "fr": "fr"}     # espeak-ng voice per language
 
 
 # Where the grammars and prompts that come with the package are: a built wheel carries them
@@ -60,7 +61,7 @@ class Settings:
     ring_timeout_s: int = 20
     keep_recordings: bool = False
     retention_days: int = 30
-    tts_voice: str = "en-us"
+    tts_voice: str | None = None          # espeak-ng voice of the default language (else its own)
     tts_rate: int = 165
     bot_disclosure: str | None = None
     log_level: str = "INFO"
@@ -87,6 +88,13 @@ class Settings:
     def languages(self) -> tuple[str, ...]:
         """Every language this server serves, the default first (each has grammars and prompts)."""
         return tuple(dict.fromkeys((self.lang, *self.langs, *(lang for _, lang in self.lang_by_number))))
+
+    def voice_for(self, lang: str) -> str:
+        """The espeak-ng voice prompts in `lang` are spoken with: IVR_TTS_VOICE for the default
+        language when set, else the language's own voice (en-us, fr)."""
+        if lang == self.lang and self.tts_voice:
+            return self.tts_voice
+        return VOICES.get(lang, lang)
 
     @property
     def agents_lang(self) -> str:

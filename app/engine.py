@@ -40,6 +40,7 @@ class Speak:
 
     text: str
     prompt: str = ""
+    lang: str = ""             # the language it is said in (a caller's may differ from the server's)
 
     @property
     def spoken(self) -> str:
@@ -117,6 +118,8 @@ class Engine:
         self.languages = {lang: CallLanguage(prompts, matcher), **(languages or {})}
         self.lang_for = lang_for or (lambda called: lang)
         self.whisper_for = whisper_for
+        # Languages heard by keypad only (no recognizer for them): set when the voice is wired.
+        self.unheard: frozenset[str] = frozenset()
         self.observers = list(observers)
         self.today = today
         self.survey = survey
@@ -310,11 +313,12 @@ class Engine:
 
     def _render(self, state: CallState, actions: list[Action]) -> Reply:
         outputs: list[Output] = []
-        own = self.language(state).prompts
+        own = state.lang if state.lang in self.languages else self.lang
         for action in actions:
             if isinstance(action, Say):
-                prompts = self.languages[action.lang].prompts if action.lang in self.languages else own
-                outputs.append(Speak(prompts.render(action.prompt, action.params), action.prompt))
+                lang = action.lang if action.lang in self.languages else own
+                outputs.append(Speak(self.languages[lang].prompts.render(action.prompt, action.params),
+                                     action.prompt, lang))
             elif isinstance(action, Transfer):
                 outputs.append(Handover(action.reason, render_summary(action.summary), action,
                                         self.whisper_for(action.summary)))
@@ -333,7 +337,7 @@ class Engine:
         # With a second language served, the greeting offers it (said in that language).
         offer = next((other for other in self.languages if other != lang), "")
         return CallStarted(call_sid, caller, called, customer, recent, self.today(), self.survey,
-                           self.verify_orders, lang, offer)
+                           self.verify_orders, lang, offer, tuple(sorted(self.unheard)))
 
     def _notify(self, method: str, state: CallState, payload: object) -> None:
         # An observer failing (e.g. records database down) must never break the call itself.

@@ -48,7 +48,7 @@ def create_app(settings: Settings, sessions: SessionStore | None = None,
         register_media(app)
     app.register_blueprint(metrics_blueprint)
     register_web(app, settings)
-    log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, settings.lang,
+    log.info("IVR ready: transport=%s lang=%s asr=%s", settings.transport, ",".join(settings.languages),
              services.asr_name)
     return app
 
@@ -103,17 +103,17 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         messages=MessageStore(settings.data_dir / "messages"),
     )
     if settings.transport in ("stream", "record"):
-        _add_voice(services, grammar, prompts)
+        matchers = {lang: engine.languages[lang].matcher for lang in loaded}
+        _add_voice(services, {lang: (g, matchers[lang], p) for lang, (g, p) in loaded.items()})
     return services
 
 
-def _add_voice(services: Services, grammar: Grammar, prompts: Prompts) -> None:
+def _add_voice(services: Services, languages: dict[str, tuple[Grammar, Matcher, Prompts]]) -> None:
     """Speech recognition and synthesis: only deployments that hear the caller load them."""
     from app.voicewiring import build_rest, build_voice
     services.rest = build_rest(services.settings)
     services.voice, services.recordings, services.asr_name = build_voice(
-        services.settings, services.engine, grammar, services.engine.matcher, prompts,
-        services.style, services.rest, services.messages)
+        services.settings, services.engine, languages, services.style, services.rest, services.messages)
     services.voice = replace(services.voice, on_reply=services.metrics.observe_voice_reply)
 
 

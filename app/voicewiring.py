@@ -15,13 +15,14 @@ from app.dialog.nodes import TASKS
 from app.nlu.intents import GLOBAL_INTENTS, Matcher
 from app.nlu.speech_phrases import SpeechGrammar, build, sample_sentences
 from app.speech.engines import choose_engine
+from app.speech.recognizer import EngineError
 from app.speech.models import default_cache_dir
 from app.speech.tts import Synthesizer
 from app.store.messages import MessageStore
 from app.telephony.recorded import RecordedTurns
 from app.telephony.rest import TwilioRest
 from app.telephony.twiml import TwimlStyle
-from app.telephony.voice import VoiceKit
+from app.telephony.voice import SpokenLanguage, VoiceKit
 
 log = logging.getLogger(__name__)
 
@@ -31,27 +32,63 @@ def build_rest(settings: Settings) -> TwilioRest:
     return TwilioRest(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
 
 
-def build_voice(settings: Settings, engine: Engine, grammar: Grammar, matcher: Matcher,
-                prompts: Prompts, style: TwimlStyle, rest: TwilioRest,
-                messages: MessageStore) -> tuple[VoiceKit, RecordedTurns, str]:
-    """The recognizer (loaded once per process), prompt audio and the voice kit calls share."""
-    asr, reason = choose_engine(settings.asr, settings.lang, settings.vosk_model_path,
-                                settings.models_dir or default_cache_dir())
-    # The engine in use and why, once per start (the preloaded master; workers inherit it).
-    log.log(logging.WARNING if "WARNING" in reason else logging.INFO, reason)
+Language = tuple[Grammar, Matcher, Prompts]
+
+
+def build_voice(settings: Settings, engine: Engine, languages: dict[str, Language], style: TwimlStyle,
+                rest: TwilioRest, messages: MessageStore) -> tuple[VoiceKit, RecordedTurns, str]:
+    """The recognizers (loaded once per process), prompt audio and the voice kit calls share:
+    one of each per language served, the default (IVR_LANG) first."""
     warn_without_espeak()
-    prepare_engine(asr, grammar)
-    synth = Synthesizer(settings.data_dir / "tts", settings.tts_voice, settings.tts_rate)
-    static = render_static_prompts(synth, prompts)
-    phrases_for = phrases_lookup(grammar, settings.order_number_digits)
-    kit = VoiceKit(engine=engine, asr=asr, synthesize=prompt_audio(synth, static), phrases_for=phrases_for,
-                   is_complete=matcher.is_complete, style=style,
+    spoken = {lang: spoken_language(settings, lang, *parts) for lang, parts in languages.items()}
+    engine.unheard = frozenset(lang for lang, s in spoken.items() if s.asr is None)
+    own = spoken[settings.lang]
+    kit = VoiceKit(engine=engine, asr=own.asr, synthesize=own.synthesize, phrases_for=own.phrases_for,
+                   is_complete=own.is_complete, style=style,
                    endpoint_silence_ms=settings.endpoint_silence_ms,
                    max_utterance_ms=int(settings.max_utterance_s * 1000),
                    no_input_ms=int(settings.no_input_s * 1000),
-                   keep_message=messages.save_pcm if settings.keep_recordings else None)
-    recorded = RecordedTurns(engine, rest, asr, phrases_for, settings.keep_recordings, messages)
-    return kit, recorded, asr.name
+                   keep_message=messages.save_pcm if settings.keep_recordings else None,
+                   lang=settings.lang, languages=spoken)
+    recorded = RecordedTurns(engine, rest, own.asr, own.phrases_for, settings.keep_recordings, messages, spoken)
+    return kit, recorded, getattr(own.asr, "name", "keypad")
+
+
+def spoken_language(settings: Settings, lang: str, grammar: Grammar, matcher: Matcher,
+                    prompts: Prompts) -> SpokenLanguage:
+    """Recognizer, phrase lists and prompt audio (in the language's own voice) for one language."""
+    asr = hearing(settings, lang)
+    if asr is not None:
+        prepare_engine(asr, grammar)
+    # Each language's prompts have a cache directory of their own: rendering one language's
+    # prompts clears what is not its own from its directory.
+    synth = Synthesizer(settings.data_dir / "tts" / lang if lang != settings.lang else settings.data_dir / "tts",
+                        settings.voice_for(lang), settings.tts_rate)
+    static = render_static_prompts(synth, prompts)
+    return SpokenLanguage(asr, prompt_audio(synth, static), phrases_lookup(grammar, settings.order_number_digits),
+                          matcher.is_complete)
+
+
+def hearing(settings: Settings, lang: str) -> object | None:
+    """The recognizer engine for a language, or None: that language is then heard by keypad only.
+
+    Only a model of the language itself will do (never English recognition on French speech).
+    VOSK_MODEL_PATH is the default language's model; other languages are found in the cache."""
+    path = settings.vosk_model_path if lang == settings.lang else None
+    try:
+        asr, reason = choose_engine(settings.asr, lang, path, settings.models_dir or default_cache_dir())
+    except EngineError as exc:
+        if lang == settings.lang and settings.asr != "auto":
+            raise                              # the operator asked for that engine: say it is missing
+        if lang == settings.lang:
+            log.warning("%s calls are heard by keypad only (no recognizer: %s)", lang, exc)
+        else:
+            log.warning("%s calls are heard by keypad only: no Vosk model for %s in the model cache "
+                        "(run `ivr models download %s`)", lang, lang, lang)
+        return None
+    # The engine in use and why, once per start (the preloaded master; workers inherit it).
+    log.log(logging.WARNING if "WARNING" in reason else logging.INFO, "%s: %s", lang, reason)
+    return asr
 
 
 def warn_without_espeak() -> bool:

@@ -22,6 +22,7 @@ class CallStarted:
     verify_orders: bool = True            # order details only for the order's own customer
     lang: str = ""                        # the call's language (by the number dialled, else the default)
     offer_lang: str = ""                  # another language to offer at the greeting ("" for none)
+    unheard: tuple[str, ...] = ()         # languages without a recognizer: keypad menus in them
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def _caller_turn(s: CallState, event: Event) -> Result:
             and s.node in LANGUAGE_NODES:
         event = LanguageChosen(s.other_lang)
     if isinstance(event, LanguageChosen):
-        return _switch_language(s, event.lang)
+        return _switch_language(s, event)
     if isinstance(event, Digits):
         event = _digits_as_intent(s, event)
         if isinstance(event, Digits):
@@ -90,11 +90,13 @@ def _heard(s: CallState, heard: Heard) -> Result:
     return handled
 
 
-def _switch_language(s: CallState, lang: str) -> Result:
-    """Go on in another language: what was collected stays, the question is asked again in it."""
-    if lang == s.lang or s.node not in NODES:
+def _switch_language(s: CallState, chosen: LanguageChosen) -> Result:
+    """Go on in another language: what was collected stays, the question is asked again in it
+    (by keypad where that language has no recognizer)."""
+    if chosen.lang == s.lang or s.node not in NODES:
         return s, replay(s)
-    s.other_lang, s.lang = s.lang, lang
+    s.other_lang, s.lang = s.lang, chosen.lang
+    s.keypad_only = chosen.lang in s.unheard
     s.no_match = s.no_input = 0
     return s, [Say("language_chosen")] + ask(s, s.node)
 
@@ -276,13 +278,17 @@ def _greet(s: CallState, event: CallStarted) -> Result:
     s.verify_orders = event.verify_orders
     s.today = (event.today or date.today()).isoformat()
     s.lang, s.other_lang = event.lang, event.offer_lang
+    s.unheard = list(event.unheard)
+    s.keypad_only = s.lang in s.unheard      # never another language's recognizer on this one
     # The other language is offered in that language: its speakers may not follow this one.
     offer = [Say("offer_language", {}, event.offer_lang)] if event.offer_lang else []
-    if event.customer is None:
+    if event.customer is None and not s.keypad_only:
         return s, [Say("greeting")] + offer + listen(s, "menu")
+    if event.customer is None:
+        return s, _before_listen([Say("greeting")] + ask(s, "menu"), offer)
     s.caller_name = event.customer.name
     actions: list[Action] = [Say("greeting_known", {"first_name": event.customer.first_name})]
-    if event.recent_order is not None:
+    if event.recent_order is not None and not s.keypad_only:
         s.suggested_order = event.recent_order.number
         return s, _before_listen(actions + ask(s, "offer_order", {"order_number": s.suggested_order}), offer)
     return s, _before_listen(actions + ask(s, "menu"), offer)

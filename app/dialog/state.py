@@ -52,6 +52,7 @@ class CallState:
     satisfaction: int | None = None       # the caller's key, 1 to 5
     lang: str = ""                        # the call's language (set at the start, switchable by the caller)
     other_lang: str = ""                  # the language offered at the greeting (key 9 or its name)
+    unheard: list[str] = field(default_factory=list)   # languages without a recognizer: keypad only
     stream_sid: str = ""                  # the Media Streams stream that carries the call now
     version: int = 0                      # bumped on every step; guards against lost updates
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import wave
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from app.dialog.events import MessageRecorded, NoInput, RecognizerFailed
 from app.engine import Engine, Reply
@@ -20,17 +20,24 @@ class RecordedTurns:
 
     def __init__(self, engine: Engine, rest: TwilioRest, asr: object,
                  phrases_for: Callable[[Sequence[str], bool], list[str] | None],
-                 keep_recordings: bool = False, messages: object = None) -> None:
+                 keep_recordings: bool = False, messages: object = None,
+                 languages: Mapping[str, Any] | None = None) -> None:
+        """`asr` and `phrases_for` serve the default language; `languages` (app.telephony.voice
+        SpokenLanguage by code) the others, a call being heard in its own."""
         self.engine, self.rest, self.asr = engine, rest, asr
         self.phrases_for = phrases_for
+        self.languages = dict(languages or {})
         self.keep_recordings = keep_recordings
         self.messages = messages      # MessageStore: a kept voicemail is played on the call page
 
     def recognise_turn(self, call_sid: str, url: str) -> Reply:
         """A caller turn: recognise against what the call expects, then step the flow."""
+        asr, phrases_for = self._hearing(call_sid)
+        if asr is None:     # no recognizer for the call's language: it is served by keypad only
+            return self.engine.handle(call_sid, NoInput())
         try:
             expect = self.engine.expected(call_sid)
-            result = self._recognise(url, self.phrases_for(expect, self.engine.expects_number(call_sid)))
+            result = self._recognise(url, phrases_for(expect, self.engine.expects_number(call_sid)), asr=asr)
         except RecordingError as exc:
             log.error("call %s: recording unusable (%s)", call_sid, exc)
             return self.engine.handle(call_sid, RecognizerFailed(str(exc)))
@@ -40,14 +47,22 @@ class RecordedTurns:
 
     def take_voicemail(self, call_sid: str, url: str) -> Reply:
         """A message for the agents: free transcription, stored with the callback request."""
+        asr, _ = self._hearing(call_sid)
         try:
-            transcript = self._recognise(url, None, keep_for=call_sid).text
+            transcript = self._recognise(url, None, keep_for=call_sid, asr=asr).text
         except RecordingError as exc:
             log.error("call %s: voicemail unusable (%s)", call_sid, exc)
             transcript = ""
         return self.engine.handle(call_sid, MessageRecorded(transcript, "" if not self.keep_recordings else url))
 
-    def _recognise(self, url: str, phrases: list[str] | None, keep_for: str = "") -> Result:
+    def _hearing(self, call_sid: str) -> tuple[object | None, Callable]:
+        """The recognizer engine and phrase lookup of the call's language."""
+        state = self.engine.state(call_sid)
+        spoken = self.languages.get(state.lang) if state is not None else None
+        return (spoken.asr, spoken.phrases_for) if spoken is not None else (self.asr, self.phrases_for)
+
+    def _recognise(self, url: str, phrases: list[str] | None, keep_for: str = "",
+                   asr: object | None = None) -> Result:
         audio = self.rest.fetch_recording(url)
         if keep_for and self.keep_recordings and self.messages is not None:
             self.messages.save_wav(keep_for, audio)  # type: ignore[attr-defined]
@@ -57,7 +72,9 @@ class RecordedTurns:
             raise RecordingError(f"not a 16-bit WAV: {exc}") from None
         if not self.keep_recordings:
             self.rest.delete_recording(url)   # privacy: nothing kept once it is text
-        recognizer = self.asr.new_recognizer()  # type: ignore[attr-defined]
+        if asr is None:       # a message in a language without a recognizer: kept, not transcribed
+            return Result("", True, 0.0)
+        recognizer = asr.new_recognizer()  # type: ignore[attr-defined]
         recognizer.set_phrases(phrases)
         for chunk in frames(resample(pcm, rate, RATE) if rate != RATE else pcm, PCM_CHUNK, pad=b"\x00\x00"):
             recognizer.accept(chunk)

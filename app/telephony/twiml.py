@@ -110,9 +110,13 @@ def dial_agent(response: VoiceResponse, style: TwimlStyle, attempt: int = 0) -> 
     response.append(dial)
 
 
+# Twilio's <Say> language per call language (a French caller on an English line hears French).
+SAY_LANGUAGES = {"en": "en-US", "fr": "fr-FR"}
+
+
 def _say_all(parent: VoiceResponse | Gather, says: list[Speak], style: TwimlStyle) -> None:
     for speak in says:
-        parent.say(speak.spoken, language=style.language)
+        parent.say(speak.spoken, language=SAY_LANGUAGES.get(speak.lang, style.language))
 
 
 def _listen(response: VoiceResponse, says: list[Speak], listen: Listen, style: TwimlStyle) -> None:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import Digits, Event, MessageRecorded, NoInput, RecognizerFailed, TransferEnded
@@ -49,8 +49,21 @@ class Sink(Protocol):
 
 
 @dataclass(frozen=True)
+class SpokenLanguage:
+    """How calls in one language are heard and spoken to; no `asr`: heard by keypad only."""
+
+    asr: object | None
+    synthesize: Callable[[str], bytes]
+    phrases_for: Callable[[Sequence[str], bool], list[str] | None]
+    is_complete: Callable[[str, Sequence[str]], bool]
+
+
+@dataclass(frozen=True)
 class VoiceKit:
-    """What every live call shares: loaded once per process by create_app."""
+    """What every live call shares: loaded once per process by create_app.
+
+    `asr`, `synthesize`, `phrases_for` and `is_complete` serve `lang`, the default language;
+    `languages` holds every language served (a call follows its own, which it may switch)."""
 
     engine: Engine
     asr: object                                   # app.speech engine: new_recognizer()
@@ -64,6 +77,8 @@ class VoiceKit:
     on_reply: Callable[[float], None] | None = None   # seconds, end of caller speech -> reply audio sent
     keep_message: Callable[[str, bytes, int], None] | None = None   # CallSid, PCM, rate (IVR_KEEP_RECORDINGS)
     detectors: DetectorPool = field(default_factory=DetectorPool)   # voice activity, one per call
+    lang: str = ""
+    languages: Mapping[str, SpokenLanguage] = field(default_factory=dict)
 
 
 class VoiceCall:
@@ -76,7 +91,10 @@ class VoiceCall:
         self.frames = 0
         self.kit = kit
         self.sink = sink
-        self.recognizer = kit.asr.new_recognizer()  # type: ignore[attr-defined]
+        self.recognizer = kit.asr.new_recognizer() if kit.asr is not None else None  # type: ignore[attr-defined]
+        self.lang = kit.lang
+        self.spoken = SpokenLanguage(kit.asr, kit.synthesize, kit.phrases_for, kit.is_complete)
+        self._recognizers: dict[str, object | None] = {kit.lang: self.recognizer}
         # Per call: it follows this line's audio across turns; back to the pool at close().
         self.detector: SileroDetector | None = kit.detectors.acquire()
         self.endpointer = self._new_endpointer(kit.endpoint_silence_ms, ())
@@ -121,7 +139,7 @@ class VoiceCall:
         pcm = ulaw_to_pcm16(ulaw)
         if self.recording and self.kit.keep_message is not None:
             self.message.append(pcm)
-        if not self.keypad_only:
+        if not self.deaf:
             self._hear(pcm)
         self._tick_silence()
 
@@ -182,8 +200,25 @@ class VoiceCall:
             self._recognize(frame)
         self.lead_in.clear()
 
+    @property
+    def deaf(self) -> bool:
+        """No speech is recognised: the recognizer failed, or the call's language has none."""
+        return self.keypad_only or self.recognizer is None
+
+    def _use_language(self, lang: str) -> None:
+        """Hear and speak in the call's language: set at its start, switchable at the greeting.
+
+        A language without a recognizer is heard by keypad only: never another language's."""
+        if lang == self.lang or lang not in self.kit.languages:
+            return
+        self.lang, self.spoken = lang, self.kit.languages[lang]
+        if lang not in self._recognizers:
+            asr = self.spoken.asr
+            self._recognizers[lang] = asr.new_recognizer() if asr is not None else None  # type: ignore[attr-defined]
+        self.recognizer = self._recognizers[lang]
+
     def _recognize(self, pcm: bytes) -> None:
-        if self.keypad_only:
+        if self.deaf:
             return
         try:
             result = self.recognizer.accept(pcm)
@@ -287,11 +322,13 @@ class VoiceCall:
             self._stop_superseded()
             return
         self.last_reply_at = time.perf_counter()
+        if reply.state is not None:
+            self._use_language(reply.state.lang)
         if any(isinstance(output, Speak) for output in reply.outputs):
             self.prompt = []
         for output in reply.outputs:
             if isinstance(output, Speak):
-                audio = self.kit.synthesize(output.spoken)
+                audio = self.spoken.synthesize(output.spoken)
                 self.prompt.append((audio, output.text))
                 self.sink.play(audio, output.text)
                 self.playing += 1
@@ -317,15 +354,15 @@ class VoiceCall:
         self.listen = listen
         self.digits, self.quiet_ms, self.speaking, self.barged_in = "", 0, False, False
         self.endpointer = self._new_endpointer(self.kit.endpoint_silence_ms, listen.expect)
-        if not self.keypad_only:
-            self.recognizer.set_phrases(self.kit.phrases_for(listen.expect, listen.max_digits > 1))
+        if not self.deaf:
+            self.recognizer.set_phrases(self.spoken.phrases_for(listen.expect, listen.max_digits > 1))
             self.recognizer.reset()
 
     def _start_message(self) -> None:
         self.recording = True
         self.quiet_ms, self.speaking = 0, False
         self.endpointer = self._new_endpointer(MESSAGE_SILENCE_MS)
-        if not self.keypad_only:
+        if not self.deaf:
             self.recognizer.set_phrases(None)      # a message is free speech
             self.recognizer.reset()
 
@@ -359,5 +396,5 @@ class VoiceCall:
                                 no_input_s=None)
         if expect is None:
             return Endpointer(config, detector=self.detector)
-        return Endpointer(config, is_complete=lambda text: self.kit.is_complete(text, expect),
+        return Endpointer(config, is_complete=lambda text: self.spoken.is_complete(text, expect),
                           detector=self.detector)
