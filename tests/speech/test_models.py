@@ -94,11 +94,21 @@ def test_the_pinned_checksum_is_used_by_default(server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_unpinned_models_download_with_a_warning(server, tmp_path, caplog):
+def test_unpinned_models_download_with_a_warning(server, tmp_path, caplog, monkeypatch):
+    # Every catalogued model is pinned now; an operator's own entry may not be.
+    unpinned = models.ModelInfo("xx", "vosk-model-small-xx-0.1", None, 1)
+    monkeypatch.setitem(models.KNOWN_MODELS, "xx", unpinned)
+    server.files[f"{unpinned.name}.zip"] = model_zip(unpinned.name)
+    path, digest = download("xx", tmp_path, server.url)
+    assert path.name == unpinned.name and digest in caplog.text
+
+
+def test_the_french_model_is_checksum_verified(server, tmp_path):
     name = models.KNOWN_MODELS["fr"].name
-    server.files[f"{name}.zip"] = model_zip(name)
-    path, digest = download("fr", tmp_path, server.url)
-    assert path.name == name and digest in caplog.text
+    server.files[f"{name}.zip"] = model_zip(name)    # not the official bytes
+    with pytest.raises(ModelError, match=models.KNOWN_MODELS["fr"].sha256):
+        download("fr", tmp_path, server.url)
+    assert leftovers(tmp_path) == []
 
 
 def test_bad_archives_leave_nothing(server, tmp_path):
