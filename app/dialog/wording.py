@@ -87,6 +87,13 @@ def _clock_fr(match: re.Match[str]) -> str:
     return f"{hour} h" + (f" {match.group(2)}" if match.group(2) and match.group(2) != "00" else "")
 
 
+# French clock times as written ("20 h", "9 h 30"): synthesizers read a lone "h" as a letter.
+_FRENCH_HOUR = re.compile(r"\b(\d{1,2}) h(?: (\d{2}))?(?!\w)")
+
+
 def speakable(text: str) -> str:
-    """Text for a speech synthesizer: order-like digit runs are read digit by digit."""
+    """Text for a speech synthesizer: order-like digit runs are read digit by digit, and French
+    clock times in words ("20 h" -> "20 heures")."""
+    text = _FRENCH_HOUR.sub(lambda m: f"{m.group(1)} heure{'s' if m.group(1) not in ('0', '1') else ''}"
+                            + (f" {m.group(2)}" if m.group(2) else ""), text)
     return _DIGIT_RUN.sub(lambda m: " ".join(m.group(0)), text)
