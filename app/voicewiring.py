@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import replace
 from functools import lru_cache
 from typing import Callable, Sequence
 
@@ -13,6 +14,7 @@ from app.engine import Engine
 from app.nlu.grammar import Grammar
 from app.dialog.nodes import TASKS
 from app.nlu.intents import GLOBAL_INTENTS, Matcher
+from app.nlu.languages import SPOKEN_NAMES
 from app.nlu.speech_phrases import SpeechGrammar, build, sample_sentences
 from app.speech.engines import choose_engine
 from app.speech.recognizer import EngineError
@@ -65,8 +67,10 @@ def spoken_language(settings: Settings, lang: str, grammar: Grammar, matcher: Ma
     synth = Synthesizer(settings.data_dir / "tts" / lang if lang != settings.lang else settings.data_dir / "tts",
                         settings.voice_for(lang), settings.tts_rate)
     static = render_static_prompts(synth, prompts)
-    return SpokenLanguage(asr, prompt_audio(synth, static), phrases_lookup(grammar, settings.order_number_digits),
-                          matcher.is_complete)
+    # Where two languages are served, every question also listens for their names (to switch).
+    names = SPOKEN_NAMES.get(lang, ()) if len(settings.languages) > 1 else ()
+    return SpokenLanguage(asr, prompt_audio(synth, static),
+                          phrases_lookup(grammar, settings.order_number_digits, names), matcher.is_complete)
 
 
 def hearing(settings: Settings, lang: str) -> object | None:
@@ -153,7 +157,7 @@ def prepare_engine(asr: object, grammar: Grammar) -> None:
         log.info("domain language model: %d sentences from the grammars", set_domain(sample_sentences(grammar)))
 
 
-def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,)):
+def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,), extra: Sequence[str] = ()):
     """expect, numbers -> the recognizer's SpeechGrammar (cached: a call's states repeat).
 
     Where a caller may answer with a request of their own (a task is expected), the grammar
@@ -162,8 +166,9 @@ def phrases_lookup(grammar: Grammar, number_lengths: Sequence[int] = (5,)):
     domain model turned misheard digits into invented sentences."""
     @lru_cache(maxsize=64)
     def phrases_for(expect: tuple[str, ...], numbers: bool) -> SpeechGrammar:
-        return build(grammar, expect + GLOBAL_INTENTS, numbers, tuple(number_lengths),
-                     sentences=OPEN_PASS and not numbers and any(i in TASKS for i in expect))
+        built = build(grammar, expect + GLOBAL_INTENTS, numbers, tuple(number_lengths),
+                      sentences=OPEN_PASS and not numbers and any(i in TASKS for i in expect))
+        return replace(built, phrases=built.phrases + tuple(extra)) if extra else built
 
     def lookup(expect: Sequence[str], numbers: bool = False) -> SpeechGrammar | None:
         return phrases_for(tuple(expect), numbers) if expect else None

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 
 # A language's own name and its name in the other languages served, accents folded.
 _NAMES = {"francais": "fr", "french": "fr", "english": "en", "anglais": "en"}
+# What a recognizer of each language listens for so that a caller can switch (spelled as its
+# model writes them; in every state where two languages are served).
+SPOKEN_NAMES = {"en": ("french", "in french", "english", "in english"),
+                "fr": ("français", "en français", "anglais", "en anglais")}
 # Words around the name that do not change the request: "en français s'il vous plaît",
 # "I speak English", "oui, français". Anything else makes it a sentence, not a choice.
 _AROUND = frozenset("""

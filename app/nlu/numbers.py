@@ -42,6 +42,15 @@ FRENCH = NumberWords(
 LANGUAGES = {"en": ENGLISH, "fr": FRENCH}
 
 
+# The words a recognizer must know to hear an order number in each language: digits, and in
+# French the pairs callers read ("quarante-huit, vingt et un, sept").
+RECOGNIZER_NUMBER_WORDS = {
+    "en": ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "fr": FRENCH.digits + ("zero", "dix", "onze", "douze", "treize", "quatorze", "quinze", "seize", "vingt",
+                           "trente", "quarante", "cinquante", "soixante", "cent", "mille", "et"),
+}
+
+
 def number_words(lang: str) -> NumberWords:
     """The number habits of a language; a language without them is a clear error."""
     if lang not in LANGUAGES:

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import vosk
 
+from app.nlu.numbers import RECOGNIZER_NUMBER_WORDS
 from app.nlu.speech_phrases import SpeechGrammar, expansions
 
 from app.speech.audio import RATE, Resampler
@@ -80,6 +81,8 @@ class VoskEngine:
             log.warning("Vosk model %s has a static graph: phrase lists are ignored, decoding is free",
                         self.model_path)
         self.fillers = self._fillers(lang)
+        # The words an order number is heard in: the model's language's (a French model has no "seven").
+        self.number_words = RECOGNIZER_NUMBER_WORDS.get(lang.split("-")[0], DIGIT_WORDS)
         self._lock = threading.Lock()
         self._lists: dict[SpeechGrammar, tuple[str, ...]] = {}
         self._warned: set[str] = set()
@@ -93,7 +96,7 @@ class VoskEngine:
         with words outside the model's vocabulary reported once each, not at every turn."""
         with self._lock:
             if spec not in self._lists:
-                phrases = unique_phrases(expansions(spec.escapes) + _digit_runs(spec.phrases))
+                phrases = unique_phrases(expansions(spec.escapes) + _digit_runs(spec.phrases, self.number_words))
                 missing = {w for p in phrases for w in p.split() if not self.has_word(w)} - self._warned
                 if missing:
                     self._warned.update(missing)
@@ -187,7 +190,7 @@ class VoskRecognizer:
         self._clear()
 
 
-def _digit_runs(phrases: Sequence[str]) -> list[str]:
+def _digit_runs(phrases: Sequence[str], number_words: Sequence[str] = DIGIT_WORDS) -> list[str]:
     """Vosk grammars are word lists without loops: a DIGITS marker becomes the digit words."""
     out = [" ".join(p.replace(DIGITS, " ").split()) for p in phrases]
-    return out + list(DIGIT_WORDS) if any(DIGITS in p for p in phrases) else out
+    return out + list(number_words) if any(DIGITS in p for p in phrases) else out

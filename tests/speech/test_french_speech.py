@@ -68,3 +68,17 @@ def test_english_callers_are_still_heard(services: Services) -> None:
     line.start("+15550123")
     turn = line.say(caller_voice(services.settings)("agent"))
     assert turn.heard is not None and turn.heard.intent == "agent"
+
+
+
+def test_every_question_listens_for_the_language_names(services: Services) -> None:
+    english = services.voice.phrases_for(("order_status",), True).phrases
+    french = services.voice.languages["fr"].phrases_for(("yes", "no"), False).phrases
+    assert {"french", "in french"} <= set(english) and {"anglais", "en anglais"} <= set(french)
+
+
+def test_a_french_vosk_model_listens_for_french_number_words() -> None:
+    from app.nlu.numbers import RECOGNIZER_NUMBER_WORDS
+    from app.speech.vosk import _digit_runs
+    words = _digit_runs(["{digits}", "c est {digits}"], RECOGNIZER_NUMBER_WORDS["fr"])
+    assert {"quarante", "huit", "vingt", "et", "un", "sept", "zéro"} <= set(words) and "seven" not in words
