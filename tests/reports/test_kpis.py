@@ -95,3 +95,11 @@ def test_calls_and_containment_per_language() -> None:
     k = compute(CALLS + french)
     assert k.languages == {"en": 5, "fr": 2}
     assert k.containment_by_language == {"en": 1 / 5, "fr": 1 / 2}
+
+
+def test_the_text_report_lists_languages_only_when_there_are_several() -> None:
+    from dataclasses import replace
+    from app.cli.report import render_text
+    assert "Languages" not in render_text(compute(CALLS))
+    text = render_text(compute(CALLS + [replace(call("CA7", "resolved", 30), lang="fr")]))
+    assert "Languages:" in text and "contained 100.0%" in text.split("Languages:")[1]

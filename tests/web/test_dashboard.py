@@ -109,3 +109,14 @@ def test_what_callers_asked_for_shows_intents_and_input_modes_apart(agent: Flask
     answered = html.split('id="chart-input-modes"', 1)[1].split("</svg>", 1)[0]
     assert ">keypad<" not in asked and ">yes<" not in asked and ">keys<" in answered
     assert 'id="chart-rates"' not in html and "Containment, transfers, abandonment" not in html
+
+
+def test_dashboard_charts_calls_per_language_when_callers_used_several(agent: FlaskClient,
+                                                                       memory_records: MemoryRecords) -> None:
+    _recent_calls(memory_records)
+    assert 'id="chart-languages"' not in agent.get("/dashboard").get_data(as_text=True)   # one language
+    french = replace(memory_records.calls[0], call_sid="CAfr", lang="fr", outcome="resolved")
+    memory_records.calls = memory_records.calls + [french]
+    html = agent.get("/dashboard").get_data(as_text=True)
+    assert 'id="chart-languages"' in html and 'id="chart-language-containment"' in html
+    assert agent.get("/dashboard.json").get_json()["kpis"]["languages"] == {"en": 1, "fr": 1}
