@@ -6,11 +6,15 @@ FRAMES = {
     "en": {"about": ", about {want}.", "order": "Order {number}{status}.", "reason": "Reason: {why}.",
            "frustrated": "Sounds frustrated.", "said": 'Said: "{quote}".', "unknown": "Unknown caller",
            "withheld": "Caller number withheld", "speaks": "Caller speaks {language}.",
-           "not_found": "order not found, number {number}", "tries": ", after {tries} tries"},
+           "not_found": "order not found, number {number}", "tries": ", after {tries} tries",
+           "incoming": "Incoming caller.", "page": " The call details are on your agent page.",
+           "take": " Press 1 to take the call."},
     "fr": {"about": ", pour {want}.", "order": "Commande {number}{status}.", "reason": "Motif : {why}.",
            "frustrated": "Semble agacé.", "said": 'A dit : "{quote}".', "unknown": "Appelant inconnu",
            "withheld": "Numéro masqué", "speaks": "L'appelant parle {language}.",
-           "not_found": "commande introuvable, numéro {number}", "tries": ", après {tries} essais"},
+           "not_found": "commande introuvable, numéro {number}", "tries": ", après {tries} essais",
+           "incoming": "Appel entrant.", "page": " Le détail de l'appel est sur votre page conseiller.",
+           "take": " Appuyez sur 1 pour prendre l'appel."},
 }
 # What the call is about, by task (English comes from the summary itself).
 WANTS = {
