@@ -41,8 +41,9 @@ def build_voice(settings: Settings, engine: Engine, languages: dict[str, Languag
                 rest: TwilioRest, messages: MessageStore) -> tuple[VoiceKit, RecordedTurns, str]:
     """The recognizers (loaded once per process), prompt audio and the voice kit calls share:
     one of each per language served, the default (IVR_LANG) first."""
+    heard = {lang: hearing(settings, lang) for lang in languages}
     warn_without_espeak()
-    spoken = {lang: spoken_language(settings, lang, *parts) for lang, parts in languages.items()}
+    spoken = {lang: spoken_language(settings, lang, heard[lang], *parts) for lang, parts in languages.items()}
     engine.unheard = frozenset(lang for lang, s in spoken.items() if s.asr is None)
     own = spoken[settings.lang]
     kit = VoiceKit(engine=engine, asr=own.asr, synthesize=own.synthesize, phrases_for=own.phrases_for,
@@ -56,10 +57,10 @@ def build_voice(settings: Settings, engine: Engine, languages: dict[str, Languag
     return kit, recorded, getattr(own.asr, "name", "keypad")
 
 
-def spoken_language(settings: Settings, lang: str, grammar: Grammar, matcher: Matcher,
+def spoken_language(settings: Settings, lang: str, asr: object | None, grammar: Grammar, matcher: Matcher,
                     prompts: Prompts) -> SpokenLanguage:
-    """Recognizer, phrase lists and prompt audio (in the language's own voice) for one language."""
-    asr = hearing(settings, lang)
+    """Phrase lists and prompt audio (in the language's own voice) for one language and its
+    recognizer (`asr`, None: keypad only)."""
     if asr is not None:
         prepare_engine(asr, grammar)
     # Each language's prompts have a cache directory of their own: rendering one language's
@@ -90,8 +91,10 @@ def hearing(settings: Settings, lang: str) -> object | None:
             log.warning("%s calls are heard by keypad only: no Vosk model for %s in the model cache "
                         "(run `ivr models download %s`)", lang, lang, lang)
         return None
-    # The engine in use and why, once per start (the preloaded master; workers inherit it).
-    log.log(logging.WARNING if "WARNING" in reason else logging.INFO, "%s: %s", lang, reason)
+    # The engine in use and why, once per start (the preloaded master; workers inherit it); named
+    # by language where there are several.
+    named = f"{lang}: {reason}" if len(settings.languages) > 1 else reason
+    log.log(logging.WARNING if "WARNING" in reason else logging.INFO, named)
     return asr
 
 
