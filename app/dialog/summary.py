@@ -40,9 +40,15 @@ how can could would will want wanted like need please just um uh hello hi hey ok
 no nope not agent person human representative operator someone somebody speak talk real order
 number help thanks thank one two three four five six seven eight nine zero oh
 cancel track check status return refund store hours open location address
+""".split()) | frozenset("""
+je j' j'ai me moi mon ma mes vous votre le la les l' un une des de du d' à au et ou c'est est ce ça
+voudrais voulais veux aimerais souhaite souhaiterais pouvez peux pourriez parler passer passez-moi
+quelqu'un conseiller conseillère personne humain agent opérateur s'il plaît oui non merci bonjour
+euh alors voilà commande numéro suivi colis retour remboursement annuler horaires magasin adresse
+zéro deux trois quatre cinq six sept huit neuf dix vingt trente quarante cinquante soixante
 """.split())
 _NOT_FOUND = re.compile(r"could not find order (\d+)$")
-_WORD = re.compile(r"\[redacted\]|[a-z][a-z']*")
+_WORD = re.compile(r"\[redacted\]|[a-zà-ÿœ][a-zà-ÿœ'-]*")
 
 
 def frustration_in(words: str) -> int:
@@ -67,7 +73,7 @@ def build(s: CallState, reason: str) -> Summary:
         tries=tries,
         frustrated=frustrated,
         task=s.task,
-        caller_lang=s.lang if s.other_lang else "",   # only worth saying where languages are served
+        caller_lang=s.lang,
     )
 
 
