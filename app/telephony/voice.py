@@ -328,7 +328,9 @@ class VoiceCall:
             self.prompt = []
         for output in reply.outputs:
             if isinstance(output, Speak):
-                audio = self.spoken.synthesize(output.spoken)
+                # In the voice of the language it is said in (the offer of the other language too).
+                voice = self.kit.languages.get(output.lang, self.spoken)
+                audio = voice.synthesize(output.spoken)
                 self.prompt.append((audio, output.text))
                 self.sink.play(audio, output.text)
                 self.playing += 1

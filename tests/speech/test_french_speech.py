@@ -82,3 +82,13 @@ def test_a_french_vosk_model_listens_for_french_number_words() -> None:
     from app.speech.vosk import _digit_runs
     words = _digit_runs(["{digits}", "c est {digits}"], RECOGNIZER_NUMBER_WORDS["fr"])
     assert {"quarante", "huit", "vingt", "et", "un", "sept", "zéro"} <= set(words) and "seven" not in words
+
+
+def test_the_offer_of_french_is_said_in_the_french_voice(services: Services) -> None:
+    line = PhoneLine(services)
+    line.start("+15550123")
+    offer = "Pour le français, dites français ou appuyez sur 9."
+    played = dict((text, audio) for audio, text in line.call.prompt)
+    assert played[offer] == services.voice.languages["fr"].synthesize(offer)
+    assert played[offer] != services.voice.synthesize(offer)
+    line.hang_up()
