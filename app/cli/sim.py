@@ -78,7 +78,8 @@ def _run_local(script: Script, settings: Settings, audio: bool, demo_data: bool)
         voice = None
         if audio:
             from app.sim.hearing import caller_voice
-            voice = caller_voice(settings, script.voice)
+            from app.config import VOICES
+            voice = caller_voice(settings, script.caller_voice(VOICES))   # a French script speaks French
         return run_script(script, local_driver(services, script, voice))
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 import requests
 
-from app.config import Settings
+from app.config import VOICES, Settings
 from app.sim.driver import BotTurn
 from app.sim.script import Script
 from app.sim.stream_client import StreamClient
@@ -42,7 +42,7 @@ class RemoteDriver:
         # the server (idle timeout) just as the next webhook goes out, and a POST is not retried.
         self.http = requests
         self.call_sid = "CA" + uuid.uuid4().hex
-        self.voice = voice or _default_voice(settings, script.voice)
+        self.voice = voice or _default_voice(settings, script.caller_voice(VOICES))
         self.updates: queue.Queue[dict] = queue.Queue()
         # A caller-owned fake API (tests keep one per server) outlives this call; ours does not.
         self.api, self.stop_api = (api, lambda: None) if api else serve_fake_api(_api_port(settings))

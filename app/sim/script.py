@@ -79,6 +79,10 @@ class Script:
     voice: str = ""                # espeak-ng voice for --audio (default: the simulator's)
     to: str = "+15550000"          # the number dialled (Twilio's To: IVR_LANG_BY_NUMBER routes on it)
     lang: str = ""                 # in-process: the language the simulated server answers in
+
+    def caller_voice(self, voices: dict[str, str]) -> str:
+        """The espeak-ng voice the simulated caller speaks in: the script's, else its language's."""
+        return self.voice or voices.get(self.lang, "")
     extra: dict = field(default_factory=dict)
 
 
