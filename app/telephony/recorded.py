@@ -34,6 +34,8 @@ class RecordedTurns:
         """A caller turn: recognise against what the call expects, then step the flow."""
         asr, phrases_for = self._hearing(call_sid)
         if asr is None:     # no recognizer for the call's language: it is served by keypad only
+            if not self.keep_recordings:
+                self.rest.delete_recording(url)   # not listened to, and not kept either
             return self.engine.handle(call_sid, NoInput())
         try:
             expect = self.engine.expected(call_sid)

@@ -74,3 +74,18 @@ def test_unusable_recording_falls_back_to_keys(recording_twilio, fake_twilio: Fa
     form = {**CALL, "RecordingUrl": fake_twilio.recording_url("RE3"), "RecordingDuration": "2"}
     body = twilio.post("/voice/recording", form).get_data(as_text=True)
     assert "keypad" in body.lower()
+
+
+def test_a_french_call_without_a_french_model_is_never_heard_in_english(settings, fake_twilio: FakeTwilioApi) -> None:
+    app = create_app(settings.replace(transport="record", asr="pocketsphinx", twilio_api_base=fake_twilio.base_url,
+                                      lang_by_number=(("+15550111", "fr"),)), today=lambda: TODAY)
+    twilio = TwilioClient(app.test_client())
+    french = {**CALL, "To": "+15550111"}
+    greeting = twilio.post("/voice/incoming", french).get_data(as_text=True)
+    assert "Appuyez sur 1 pour le suivi de commande" in greeting            # keypad menus
+    fake_twilio.recordings["RE9"] = wav_of("what are your hours")
+    form = {**french, "RecordingUrl": fake_twilio.recording_url("RE9"), "RecordingDuration": "2"}
+    body = twilio.post("/voice/recording", form).get_data(as_text=True)
+    assert "de 9 h" not in body and "9 am" not in body                      # not heard: no hours answer
+    assert "Appuyez sur 1 pour le suivi de commande" in body                # the keypad menu again
+    assert fake_twilio.deleted == ["RE9"]                                   # not listened to, not kept
