@@ -38,6 +38,8 @@ def load_matcher(grammars_dir: Path, lang: str) -> "Matcher":
         return Matcher(load_grammar(directory, lang))
     except GrammarError as exc:
         raise click.ClickException(f"bad grammar: {exc}") from exc
+    except ValueError as exc:       # a grammar for a language whose spoken numbers we cannot read
+        raise click.BadParameter(str(exc), param_hint="'--lang'") from exc
 
 
 @main.command("classify")
