@@ -4,6 +4,7 @@ import os
 import shlex
 import socket
 import sys
+import threading
 from pathlib import Path
 
 # One worker per core plus one, unless WEB_CONCURRENCY says otherwise (a value set here wins
@@ -75,6 +76,24 @@ def when_ready(server: object) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+# Voice-activity detectors a worker makes as it starts. Made at the calls' own start, 20 calls on
+# a fresh server each loaded one at once (~160 ms of CPU each) and greetings waited 3.3 s (p50,
+# docs/benchmarks.md). Four per worker covers a burst of 12 calls on 3 workers for ~40 MB.
+DETECTORS_PER_WORKER = 4
+
+
+def post_fork(server: object, worker: object) -> None:
+    """A worker started: make its detectors now, on a thread beside its first requests.
+
+    Not in the master before the fork: the detector's ONNX Runtime keeps threads, which a fork
+    does not carry over."""
+    app = getattr(sys.modules.get("app.wsgi"), "app", None)
+    voice = getattr(getattr(app, "extensions", {}).get("ivr"), "voice", None)
+    if voice is not None:
+        threading.Thread(target=voice.detectors.fill, args=(DETECTORS_PER_WORKER,),
+                         name="vad-preload", daemon=True).start()
 
 
 def _binds(argv: list[str], env_args: str) -> list[str]:

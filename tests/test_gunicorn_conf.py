@@ -41,3 +41,30 @@ def test_one_worker_per_core_plus_one_unless_told(tmp_path: Path, monkeypatch: p
     assert importlib.reload(importlib.import_module("app.gunicorn_conf")).workers == 3
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     assert importlib.reload(importlib.import_module("app.gunicorn_conf")).workers == 5
+
+
+def test_a_new_worker_makes_its_voice_activity_detectors_before_calls_come(
+        conf: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import threading
+    from types import SimpleNamespace
+
+    from app.speech.vad import DetectorPool, SileroDetector
+    pool = DetectorPool()
+    wsgi = SimpleNamespace(app=SimpleNamespace(extensions={"ivr": SimpleNamespace(voice=SimpleNamespace(detectors=pool))}))
+    monkeypatch.setitem(sys.modules, "app.wsgi", wsgi)
+    conf.post_fork(None, None)                          # type: ignore[attr-defined]
+    for thread in [t for t in threading.enumerate() if t.name == "vad-preload"]:
+        thread.join(timeout=30)
+    detectors = [pool.acquire() for _ in range(conf.DETECTORS_PER_WORKER)]   # type: ignore[attr-defined]
+    assert len({id(d) for d in detectors}) == conf.DETECTORS_PER_WORKER       # type: ignore[attr-defined]
+    assert all(isinstance(d, SileroDetector) for d in detectors) and not pool._free
+
+
+def test_a_keypad_server_has_no_detectors_to_make(conf: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    from types import SimpleNamespace
+    import threading
+    monkeypatch.setitem(sys.modules, "app.wsgi", SimpleNamespace(app=SimpleNamespace(extensions={"ivr": SimpleNamespace(voice=None)})))
+    conf.post_fork(None, None)                          # type: ignore[attr-defined]
+    assert not any(t.name == "vad-preload" for t in threading.enumerate())

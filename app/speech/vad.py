@@ -64,6 +64,17 @@ class DetectorPool:
                 return self._free.pop()
         return self.factory()
 
+    def fill(self, count: int) -> None:
+        """Make detectors before calls need them, until `count` are free (at a worker's start:
+        app/gunicorn_conf.py). A call that starts meanwhile makes its own, as before."""
+        while True:
+            with self._lock:
+                if len(self._free) >= min(count, self.keep):
+                    return
+            detector = self.factory()
+            with self._lock:
+                self._free.append(detector)
+
     def release(self, detector: SileroDetector) -> None:
         """The call is over: reset the detector and keep it for the next one."""
         detector.reset()
