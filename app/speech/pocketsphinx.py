@@ -361,8 +361,8 @@ def _jsgf(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[int
     if any(DIGITS in p for p in phrases):
         rules += _number_rules(lengths)
     # Callers start a number with a hesitation ("um, four eight two..."): on 44 synthesized
-    # order numbers, 10 right instead of 6 and no-matches 18 instead of 25 (AN4 numbers as
-    # before). Not elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer
+    # order numbers, 10 right instead of 6 and no-matches 18 instead of 25, AN4 numbers as
+    # before (both before TELEPHONE_CMN; docs/benchmarks.md). Not elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer
     # escapes were heard.
     lead = f"[{' | '.join(HESITATIONS)}] " if any(DIGITS in p for p in phrases) else ""
     return ("#JSGF V1.0;\ngrammar ivr;\n"
