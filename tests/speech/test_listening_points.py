@@ -42,6 +42,28 @@ def test_number_rule_counts_digits_as_callers_say_them():
     assert "<digit>+" not in _jsgf(["{digits}"], (), (5,))
 
 
+def test_the_words_around_a_number_share_one_number_rule():
+    # The JSGF compiler copies a rule at each reference: one per phrase took ~3 s to compile,
+    # holding the GIL while every call in the worker went deaf (ivr bench calls).
+    phrases = ["{digits}", "it is {digits}", "my order number is {digits}", "{digits} please",
+               "order {digits} please", "where is my order"]
+    jsgf = _jsgf(phrases, (), (5,))
+    assert jsgf.count("<number>") == 2 + 1      # two endings, and the rule itself
+    assert "/3/ (<NULL> | it is | my order number is) <number> |" in jsgf
+    assert "/2/ (<NULL> | order) <number> please" in jsgf and "/1/ where is my order" in jsgf
+
+
+def test_every_listening_point_is_compiled_before_the_first_call(pocketsphinx_engine):
+    spec = build(GRAMMAR, ASK_NUMBER, True, (5,), sentences=False)
+    pocketsphinx_engine.prepare([spec, None])
+    name, _ = pocketsphinx_engine.grammar(spec)
+    slot = pocketsphinx_engine.acquire()
+    try:
+        assert name in slot.searches
+    finally:
+        pocketsphinx_engine.release(slot)
+
+
 @pytest.mark.parametrize("text", ["three oh five one two", "it's three oh five one two",
                                   "my order number is three oh five one two"])
 def test_order_numbers_are_heard_with_the_words_around_them(engine, say, text):
