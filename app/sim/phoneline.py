@@ -9,9 +9,12 @@ the recognizer does. The simulator's --audio mode and `ivr speech-eval` hear cal
 """
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from app.dialog.events import Event, Heard
 from app.dialog.state import CallState
@@ -26,18 +29,19 @@ KEY_GAP_FRAMES = 5          # 100 ms between keypad keys, as a thumb presses the
 REPLY_TIMEOUT_MS = 20000    # call time a step waits for the bot beyond its own audio
 SILENT_FRAME = ULAW_SILENCE * ULAW_FRAME_BYTES
 WORDS_FLOOR_DB = 35         # frames this far below the loudest are the pause after the words
+WORDS_OVER_NOISE_DB = 6     # ... as are frames less than this above a noisy line's steady noise
 
 
-def words_end(ulaw: bytes) -> float:
+def words_end(ulaw: bytes, noise_dbfs: float | None = None) -> float:
     """Where the words end in caller audio (ms): synthesized and recorded lines trail silence.
 
-    The end of the last 20 ms frame within WORDS_FLOOR_DB of the loudest; on a noisy line,
-    noise this loud counts as words (pass the clean audio's figure instead).
+    The end of the last 20 ms frame within WORDS_FLOOR_DB of the loudest and, on a noisy line,
+    WORDS_OVER_NOISE_DB above its noise (`noise_dbfs`): else the noise counts as words.
     """
     levels = [dbfs(ulaw_to_pcm16(frame)) for frame in frames(ulaw, ULAW_FRAME_BYTES, pad=ULAW_SILENCE)]
     if not levels:
         return 0.0
-    floor = max(levels) - WORDS_FLOOR_DB
+    floor = max(max(levels) - WORDS_FLOOR_DB, -math.inf if noise_dbfs is None else noise_dbfs + WORDS_OVER_NOISE_DB)
     last = max(i for i, level in enumerate(levels) if level >= floor)
     return (last + 1) * FRAME_MS
 
@@ -155,7 +159,10 @@ class PhoneLine:
     call left the bot), so the next step begins where a caller would begin.
     """
 
-    def __init__(self, services: Services, call_sid: str = "") -> None:
+    def __init__(self, services: Services, call_sid: str = "", noise_rms: float = 0.0) -> None:
+        """`noise_rms`: the line's own steady noise (16-bit PCM RMS), heard whenever the caller is
+        quiet; 0 is a silent line. A noisy line stays noisy after the words (as a real one does):
+        padding a noisy recording with digital silence made every turn end in a clean pause."""
         if services.voice is None:
             raise ValueError("a phone line needs the live voice kit: build the services with transport=stream")
         self.kit, self.engine = services.voice, services.engine
@@ -166,6 +173,8 @@ class PhoneLine:
         self.call: VoiceCall | None = None
         self.clock_ms = 0.0                 # call time: 20 ms per frame sent
         self.closed = False
+        self.noise_rms = noise_rms
+        self._noise = np.random.default_rng(0)
 
     # -- the caller's side -----------------------------------------------------------------
     def start(self, caller: str = "", wait: bool = True, state: CallState | None = None) -> LineTurn:
@@ -295,12 +304,19 @@ class PhoneLine:
         for _ in range(count):
             if self.ended:
                 return
-            self._tick(SILENT_FRAME)
+            self._tick(self._quiet())
+
+    def _quiet(self) -> bytes:
+        """A frame of the line while the caller says nothing."""
+        if not self.noise_rms:
+            return SILENT_FRAME
+        noise = self._noise.normal(0.0, self.noise_rms, ULAW_FRAME_BYTES)
+        return pcm16_to_ulaw(np.clip(np.rint(noise), -32768, 32767).astype("<i2").tobytes())
 
     def _until_quiet(self) -> None:
         deadline = self.clock_ms + REPLY_TIMEOUT_MS
         while not self.sink.quiet() and not self.ended and self.clock_ms < deadline:
-            self._tick(SILENT_FRAME)
+            self._tick(self._quiet())
 
     def _collect(self, step: _StepStart, need_reply: bool) -> None:
         """Silence until the bot has answered (if needed) and finished playing, or time runs out."""
@@ -309,7 +325,7 @@ class PhoneLine:
             replied = len(self.sink.texts) > step.texts or len(self.sink.updates) > step.updates
             if self.sink.quiet() and (replied or not need_reply):
                 return
-            self._tick(SILENT_FRAME)
+            self._tick(self._quiet())
 
     # -- what the step did ---------------------------------------------------------------------
     def _step(self) -> _StepStart:

@@ -42,7 +42,12 @@ GARBAGE_PREFIX = "oog_"
 # 1e16 -> 79/80, 0/40; 1e20 -> 80/80, 4/40. Without the garbage path 30/40 were forced.
 GARBAGE_PENALTY = "10000000000000000"
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
-ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame
+ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame ...
+# ... and this far above the line's noise floor (the utterance's 10th-percentile frame, in the
+# trailing silence): with steady line noise at 15 dB SNR, the noise itself was "speech-level",
+# every pause counted as absorbed speech and 90 % of noisy turns became no-matches.
+ABSORBED_OVER_FLOOR_DB = 10.0
+DIGITAL_SILENCE_DB = -85.0   # _frame_levels of exact zeros is -90 dB; no line's noise is this low
 DITHER_DBFS = -60.0  # see _dither
 # Where live cepstral mean normalisation settles on real telephone speech through our path
 # (8 kHz μ-law, upsampled): its mean over 230 recordings of many speakers (AN4, Speech Commands,
@@ -343,7 +348,7 @@ class PocketSphinxRecognizer:
         levels = _frame_levels(np.concatenate(self._levels))
         if not len(levels):
             return 0
-        loud = levels > levels.max() - ABSORBED_REL_DB
+        loud = levels > max(levels.max() - ABSORBED_REL_DB, _floor(levels) + ABSORBED_OVER_FLOOR_DB)
         absorbed = 0
         for seg in self._held[0].decoder.seg() or []:
             if _is_filler(_base(seg.word)):
@@ -432,6 +437,13 @@ def _frame_levels(samples: np.ndarray) -> np.ndarray:
     n = len(samples) // 80
     frames = samples[: n * 80].astype(np.float64).reshape(n, 80)
     return 10.0 * np.log10((frames ** 2).mean(axis=1) + 1e-9)
+
+
+def _floor(levels: np.ndarray) -> float:
+    """The line's noise floor (dB): the 10th-percentile frame, digital silence left out (a
+    line with silence suppression, or the zeros after synthesized speech, is not its noise)."""
+    line = levels[levels > DIGITAL_SILENCE_DB]
+    return float(np.percentile(line, 10)) if len(line) else DIGITAL_SILENCE_DB
 
 
 def _confidence(ascore: float, frames: int) -> float:
