@@ -23,24 +23,15 @@ import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
 
 from app.speech.audio import RATE, Resampler
+from app.speech.jsgf import GARBAGE_PREFIX, PHONES, jsgf_for
 from app.nlu.speech_phrases import SpeechGrammar, pattern
-from app.speech.recognizer import (DIGIT_WORDS, DIGITS, UNK, Result, Word, make_result, text_result,
+from app.speech.recognizer import (DIGITS, UNK, Result, Word, make_result, text_result,
                                    unique_phrases)
 
 log = logging.getLogger(__name__)
 
 MODEL_RATE = 16000
 FRAME_S = 0.01  # PocketSphinx frame rate is 100 per second
-# The bundled model's phones; each becomes a one-phone "garbage" word for the out-of-grammar path.
-PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
-          "UH UW V W Y Z ZH").split()
-GARBAGE_PREFIX = "oog_"
-# A phone-loop path beats the word models on synthetic voices unless every garbage phone pays a
-# price. JSGF weights are relative, so a never-matching dummy word with this much weight makes
-# each garbage phone cost ~ln(1e16). Measured on 80 in-grammar / 40 out-of-grammar synthesized
-# phrases with the "speech absorbed by silence" check below: 1e12 -> 77/80 kept, 0/40 forced;
-# 1e16 -> 79/80, 0/40; 1e20 -> 80/80, 4/40. Without the garbage path 30/40 were forced.
-GARBAGE_PENALTY = "10000000000000000"
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
 ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame ...
 # ... and this far above the line's noise floor (the utterance's 10th-percentile frame, in the
@@ -54,7 +45,6 @@ DITHER_DBFS = -60.0  # see _dither
 # FSDD). The model's own start (40,3,-1,0...) is a 16 kHz studio mean: from it, 7 of 12 AN4
 # order numbers were right; carried over between calls, results depended on the last caller.
 TELEPHONE_CMN = "49.93,7.33,-3.27,5.31,-4.17,-2.42,-7.98,-1.26,-3.57,0.88,-4.26,-0.44,-0.83"
-HESITATIONS = ("um", "uh", "er")   # in the dictionary; see _jsgf
 _WORD = re.compile(r"^[a-z][a-z'.-]*$")
 _CONFIG = dict(
     loglevel="FATAL",
@@ -213,7 +203,7 @@ class PocketSphinxEngine:
             if spec not in self._grammars:
                 kept = self._in_dictionary(unique_phrases(spec.phrases))
                 escapes = [p for p in (pattern(t.nodes, self.knows) for t in spec.escapes) if p]
-                jsgf = _jsgf(kept, tuple(dict.fromkeys(escapes)), spec.number_lengths or (5,))
+                jsgf = jsgf_for(kept, tuple(dict.fromkeys(escapes)), spec.number_lengths or (5,))
                 name = "g" + hashlib.sha1(jsgf.encode()).hexdigest()[:16]
                 self._grammars[spec] = (name, jsgf) if kept or escapes else None
             return self._grammars[spec]
@@ -367,61 +357,6 @@ class PocketSphinxRecognizer:
 def _release_all(engine: PocketSphinxEngine, held: list[_Slot]) -> None:
     while held:
         engine.release(held.pop())
-
-
-def _jsgf(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[int] = (5,)) -> str:
-    """A JSGF grammar: a phrase (DIGITS = one order number), an escape, or garbage phones."""
-    garbage = " | ".join(f"/1/ {GARBAGE_PREFIX}{p.lower()}" for p in PHONES)
-    alternatives = _alternatives(phrases)
-    if escapes:
-        alternatives.append("/1/ <escape>")
-    rules = f"<escape> = {' | '.join(escapes)};\n" if escapes else ""
-    if any(DIGITS in p for p in phrases):
-        rules += _number_rules(lengths)
-    # Callers start a number with a hesitation ("um, four eight two..."): on 44 synthesized
-    # order numbers, 10 right instead of 6 and no-matches 18 instead of 25, AN4 numbers as
-    # before (both before TELEPHONE_CMN; docs/benchmarks.md). Not elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer
-    # escapes were heard.
-    lead = f"[{' | '.join(HESITATIONS)}] " if any(DIGITS in p for p in phrases) else ""
-    return ("#JSGF V1.0;\ngrammar ivr;\n"
-            f"public <utt> = {lead}({' | '.join(alternatives)}) | <garbage>;\n" + rules +
-            "<garbage> = <phone>+;\n"
-            f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
-
-
-def _alternatives(phrases: list[str]) -> list[str]:
-    """Weighted JSGF alternatives, the phrases around a number sharing one <number> reference.
-
-    The JSGF compiler copies a rule at every reference: with <number> in each of ~100 phrases
-    ("it is <number>", "my order number is <number>", ...) one number grammar took ~3 s to
-    compile, holding the GIL, and every call in that worker went deaf meanwhile (`ivr bench calls`
-    lost 3 of 20 calls at the order-number questions). Grouped by what follows the number, it
-    compiles in ~0.17 s. Each group weighs as many phrases as it holds, so every phrase keeps the
-    prior it had as an alternative of its own."""
-    plain = [f"/1/ {p}" for p in phrases if DIGITS not in p]
-    around: dict[str, list[str]] = {}
-    for phrase in phrases:
-        if DIGITS in phrase:
-            before, after = phrase.split(DIGITS, 1)
-            around.setdefault(after.strip(), []).append(before.strip() or "<NULL>")
-    for after, befores in around.items():
-        lead = f"({' | '.join(dict.fromkeys(befores))}) " if befores != ["<NULL>"] else ""
-        plain.append(f"/{len(befores)}/ {lead}<number>{' ' + after if after else ''}")
-    return plain
-
-
-def _number_rules(lengths: Sequence[int]) -> str:
-    """<number>: exactly one of the allowed digit counts, as callers say them ("double seven")."""
-    def compositions(n: int) -> list[list[str]]:
-        if n == 0:
-            return [[]]
-        out = []
-        for size, word in ((1, "<digit>"), (2, "double <digit>"), (3, "triple <digit>")):
-            if size <= n:
-                out += [[word] + rest for rest in compositions(n - size)]
-        return out
-    bodies = [" ".join(c) for n in sorted(set(lengths)) for c in compositions(n)]
-    return f"<number> = {' | '.join(bodies)};\n<digit> = {' | '.join(DIGIT_WORDS)};\n"
 
 
 def _dither(samples: np.ndarray, rng: np.random.Generator) -> bytes:

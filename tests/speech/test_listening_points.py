@@ -10,7 +10,7 @@ import pytest
 from app.nlu.grammar import load_grammar
 from app.nlu.numbers import extract_order_number
 from app.nlu.speech_phrases import build, sample_sentences
-from app.speech.pocketsphinx import _jsgf, _number_rules
+from app.speech.jsgf import jsgf_for, number_rules
 from tests.speech.conftest import stream
 
 GRAMMAR = load_grammar(Path(__file__).resolve().parents[2] / "grammars" / "en")
@@ -36,10 +36,10 @@ def _hear(engine, say, text, expect, numbers=False, voice="en-us"):
 
 
 def test_number_rule_counts_digits_as_callers_say_them():
-    rules = _number_rules((5,))
+    rules = number_rules((5,))
     assert "<digit> <digit> <digit> <digit> <digit>" in rules
     assert "double <digit> <digit> <digit> <digit>" in rules and "triple <digit> <digit> <digit>" in rules
-    assert "<digit>+" not in _jsgf(["{digits}"], (), (5,))
+    assert "<digit>+" not in jsgf_for(["{digits}"], (), (5,))
 
 
 def test_the_words_around_a_number_share_one_number_rule():
@@ -47,7 +47,7 @@ def test_the_words_around_a_number_share_one_number_rule():
     # holding the GIL while every call in the worker went deaf (ivr bench calls).
     phrases = ["{digits}", "it is {digits}", "my order number is {digits}", "{digits} please",
                "order {digits} please", "where is my order"]
-    jsgf = _jsgf(phrases, (), (5,))
+    jsgf = jsgf_for(phrases, (), (5,))
     assert jsgf.count("<number>") == 2 + 1      # two endings, and the rule itself
     assert "/3/ (<NULL> | it is | my order number is) <number> |" in jsgf
     assert "/2/ (<NULL> | order) <number> please" in jsgf and "/1/ where is my order" in jsgf
