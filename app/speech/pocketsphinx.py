@@ -23,8 +23,8 @@ import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
 
 from app.speech.audio import RATE, Resampler
-from app.speech.jsgf import GARBAGE_PREFIX, PHONES, jsgf_for
-from app.nlu.speech_phrases import SpeechGrammar, pattern
+from app.speech.jsgf import GARBAGE_PREFIX, HESITATIONS, PHONES, jsgf_for
+from app.nlu.speech_phrases import SpeechGrammar, expansions, pattern
 from app.speech.recognizer import (DIGITS, UNK, Result, Word, make_result, text_result,
                                    unique_phrases)
 
@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 MODEL_RATE = 16000
 FRAME_S = 0.01  # PocketSphinx frame rate is 100 per second
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
+# A turn heard as an escape of several words may have more speech labelled silence than that: on
+# 44 synthesized escape lines (4 espeak-ng voices) the grammar path had the right words but put
+# the start of the speech ("i want to", "let me") in the leading silence, and 6 callers asking for
+# a person were no-matches (29 -> 35 of 44 reach a person with 500 ms). Not for short escapes:
+# with them too, Speech Commands' "dog" and "sheila" (heard as "zero", "human", 400-470 ms
+# absorbed) were transferred; a run of several escape words in order is evidence of its own.
+ESCAPE_ABSORBED_MS = 500
+ESCAPE_MIN_WORDS = 4
 ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's loudest frame ...
 # ... and this far above the line's noise floor (the utterance's 10th-percentile frame, in the
 # trailing silence): with steady line noise at 15 dB SNR, the noise itself was "speech-level",
@@ -123,6 +131,8 @@ class PocketSphinxEngine:
         self._idle: dict[str, list[_Slot]] = {GRAMMAR: [], FREE: [], DOMAIN: []}
         self._lock = threading.Lock()
         self._grammars: dict[object, tuple[str, str] | None] = {}
+        self._escapes: dict[str, frozenset[str]] = {}          # search name -> its escape phrases
+        self._escape_sets: dict[tuple, frozenset[str]] = {}    # the same escapes for every state
         self._warned: set[str] = set()
         self._domain_lm: str | None = None
         self._words = self._new_slot(GRAMMAR).decoder      # dictionary lookups only
@@ -206,7 +216,18 @@ class PocketSphinxEngine:
                 jsgf = jsgf_for(kept, tuple(dict.fromkeys(escapes)), spec.number_lengths or (5,))
                 name = "g" + hashlib.sha1(jsgf.encode()).hexdigest()[:16]
                 self._grammars[spec] = (name, jsgf) if kept or escapes else None
+                self._escapes[name] = self._escape_phrases(spec)
             return self._grammars[spec]
+
+    def _escape_phrases(self, spec: SpeechGrammar) -> frozenset[str]:
+        if spec.escapes not in self._escape_sets:
+            self._escape_sets[spec.escapes] = frozenset(expansions(spec.escapes))
+        return self._escape_sets[spec.escapes]
+
+    def is_escape(self, search: tuple[str, str] | None, words: Sequence[Word]) -> bool:
+        """True when the words (hesitations aside) are one of that grammar search's escapes."""
+        text = " ".join(w.text for w in words if w.text not in HESITATIONS)
+        return search is not None and text in self._escapes.get(search[0], ())
 
     def prepare(self, grammars: Sequence["SpeechGrammar | None"]) -> None:
         """Compile these grammars into every idle grammar decoder now, not at a caller's turn."""
@@ -306,7 +327,7 @@ class PocketSphinxRecognizer:
             slot.decoder.end_utt()
             slot.in_utterance = False
         words = self._words(self._held[0].decoder)
-        if self._grammar and self._absorbed_ms() >= ABSORBED_SPEECH_MS:
+        if self._grammar and self._absorbed_ms() >= self._absorbed_limit(words):
             # The grammar path explained the speech as silence/noise: the caller said something else.
             words = [Word(UNK, 1.0, words[0].start, words[-1].end)] if words else [Word(UNK, 1.0, 0.0, 0.0)]
         result = make_result(_merge_unk(words), final=True)
@@ -317,6 +338,12 @@ class PocketSphinxRecognizer:
                 result = replace(make_result(spoken, final=True), open_words=True)
         self.reset()
         return result
+
+    def _absorbed_limit(self, words: list[Word]) -> int:
+        """How much speech the grammar path may label silence before the turn is out of grammar."""
+        spoken = [w for w in words if w.text not in HESITATIONS]
+        long_escape = len(spoken) >= ESCAPE_MIN_WORDS and self.engine.is_escape(self._search, spoken)
+        return ESCAPE_ABSORBED_MS if long_escape else ABSORBED_SPEECH_MS
 
     def _words(self, decoder: "pocketsphinx.Decoder") -> list[Word]:
         words = []

@@ -100,3 +100,62 @@ def test_a_sentence_the_grammar_does_not_list_comes_back_as_words(engine, say):
     # hold is that the caller's speech comes back as words, never as nothing.
     final = _hear(engine, say, "hi i am calling to check on my order", ("order_status", "store_hours") + YES_NO)
     assert final.text and not final.out_of_grammar
+
+
+MENU = ("order_status", "return_item", "refund_status", "cancel_order", "store_hours", "store_location",
+        "billing_issue", "complaint", "agent", "repeat", "help", "goodbye", "start_over")
+
+
+def _heard_at(engine, say, text, expect, voice, numbers=False):
+    recognizer = engine.new_recognizer()
+    try:
+        return stream(recognizer, say(text, voice=voice), build(GRAMMAR, expect, numbers, (5,), sentences=False))[0]
+    finally:
+        recognizer.close()
+
+
+@pytest.mark.parametrize("text, voice", [("i want to speak to a real person", "en-gb"),
+                                         ("let me talk to a bloody person", "en-gb"),
+                                         ("transfer me to an agent please", "en-us+f3")])
+def test_an_escape_is_heard_though_its_first_words_were_taken_for_silence(engine, say, text, voice):
+    # The grammar path had these words, but put 200-500 ms of the speech in the leading silence,
+    # and the absorbed-speech check made them no-matches: a caller asking for a person, unheard.
+    # Which escape comes back may differ ("a bloody agent" for "a bloody person"): any reaches a person.
+    final = _heard_at(engine, say, text, MENU, voice)
+    search = engine.grammar(build(GRAMMAR, MENU, False, (5,), sentences=False))
+    assert not final.out_of_grammar and engine.is_escape(search, final.words), final.text
+
+
+@pytest.mark.parametrize("text, expect, numbers", [("no", YES_NO, False), ("yes", YES_NO, False),
+                                                   ("four eight two one seven", ASK_NUMBER, True)])
+def test_answers_are_not_taken_for_escapes(engine, say, text, expect, numbers):
+    for voice in ("en-us", "en-gb", "en-us+f3"):
+        final = _heard_at(engine, say, text, expect, voice, numbers)
+        assert not engine.is_escape(engine.grammar(build(GRAMMAR, expect, numbers, (5,), sentences=False)),
+                                    final.words), (voice, final.text)
+
+
+def test_only_whole_escape_phrases_count_as_escapes(pocketsphinx_engine):
+    from app.speech.recognizer import Word
+    search = pocketsphinx_engine.grammar(build(GRAMMAR, YES_NO, False, (5,), sentences=False))
+    words = lambda text: [Word(w, 0.5, 0.0, 0.1) for w in text.split()]  # noqa: E731
+    assert pocketsphinx_engine.is_escape(search, words("customer service"))
+    assert pocketsphinx_engine.is_escape(search, words("uh let me talk to a bloody person"))
+    assert not pocketsphinx_engine.is_escape(search, words("no"))
+    assert not pocketsphinx_engine.is_escape(search, words("talk to a"))
+    assert not pocketsphinx_engine.is_escape(None, words("agent"))
+
+
+def test_only_long_escapes_may_have_more_speech_taken_for_silence(pocketsphinx_engine):
+    # A single word heard as "zero" or "human" with 400-470 ms labelled silence was Speech
+    # Commands' "dog" and "sheila": those stay out of grammar.
+    from app.speech.pocketsphinx import ABSORBED_SPEECH_MS, ESCAPE_ABSORBED_MS
+    from app.speech.recognizer import Word
+    recognizer = pocketsphinx_engine.new_recognizer()
+    recognizer.set_phrases(build(GRAMMAR, MENU, False, (5,), sentences=False))
+    words = lambda text: [Word(w, 0.5, 0.0, 0.1) for w in text.split()]  # noqa: E731
+    assert recognizer._absorbed_limit(words("i want to speak to a real person")) == ESCAPE_ABSORBED_MS
+    assert recognizer._absorbed_limit(words("zero")) == ABSORBED_SPEECH_MS
+    assert recognizer._absorbed_limit(words("a real person")) == ABSORBED_SPEECH_MS
+    assert recognizer._absorbed_limit(words("where is my order")) == ABSORBED_SPEECH_MS
+    recognizer.close()
