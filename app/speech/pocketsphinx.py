@@ -31,6 +31,9 @@ from app.speech.recognizer import (DIGITS, UNK, Result, Word, make_result, text_
 log = logging.getLogger(__name__)
 
 MODEL_RATE = 16000
+# Grammar words CMUdict lacks, said letter by letter ("what's the E.T.A."): without them the
+# phrases with them were left out and a warning greeted every start.
+SPELLED_WORDS = {"eta": "IY T IY EY"}
 FRAME_S = 0.01  # PocketSphinx frame rate is 100 per second
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
 # A turn heard as an escape of several words may have more speech labelled silence than that: on
@@ -148,6 +151,8 @@ class PocketSphinxEngine:
             decoder = pocketsphinx.Decoder(**_CONFIG)
         for phone in PHONES:
             decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
+        for word, phones in SPELLED_WORDS.items():
+            decoder.add_word(word, phones, False)
         # Never matched in practice (20 phones); only there to carry the garbage penalty weight.
         decoder.add_word(GARBAGE_PREFIX + "void", " ".join(PHONES[:20]), True)
         for name, value in _GRAMMAR_BEAMS.items():
