@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from app.config import Settings, SettingsError
+from app.dialog.agentwords import AgentWords
 from app.dialog.prompts import PromptError, Prompts
 from app.nlu.grammar import Grammar, GrammarError, load_grammar
 
@@ -15,16 +16,32 @@ class LanguageFilesError(SettingsError):
 
 
 def load_prompts(prompts_dir: Path, lang: str, disclosure: str | None = None) -> Prompts:
-    """prompts/<lang>.yaml as a Prompts catalog; a missing or broken file is a clear error."""
+    """prompts/<lang>.yaml as a Prompts catalog; a missing or broken file is a clear error.
+
+    The file's `agent:` section (the whisper's words) is checked here too, so a broken one
+    stops the start-up even while agents hear another language. Raises PromptError."""
+    doc, origin = _read_prompts(prompts_dir, lang)
+    prompts = Prompts.from_document(doc, origin)
+    AgentWords.from_document(doc, lang, origin)
+    return prompts.with_variables(disclosure=disclosure)
+
+
+def load_agent_words(prompts_dir: Path, lang: str) -> AgentWords:
+    """The whisper's words from the `agent:` section of prompts/<lang>.yaml. Raises PromptError."""
+    doc, origin = _read_prompts(prompts_dir, lang)
+    return AgentWords.from_document(doc, lang, origin)
+
+
+def _read_prompts(prompts_dir: Path, lang: str) -> tuple[object, str]:
+    """The parsed prompts/<lang>.yaml and its path (to name in errors)."""
     path = prompts_dir / f"{lang}.yaml"
     if not path.is_file():
         raise PromptError(f"{path}: no prompts for language {lang!r} (IVR_PROMPTS_DIR names a "
                           f"directory holding <lang>.yaml)")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8")), str(path)
     except yaml.YAMLError as exc:
         raise PromptError(f"{path}: not valid YAML ({exc})") from None
-    return Prompts.from_document(doc, str(path)).with_variables(disclosure=disclosure)
 
 
 def load_language(settings: Settings, lang: str | None = None) -> tuple[Grammar, Prompts]:
@@ -45,3 +62,14 @@ def load_language(settings: Settings, lang: str | None = None) -> tuple[Grammar,
 def load_languages(settings: Settings) -> dict[str, tuple[Grammar, Prompts]]:
     """Grammar and prompts of every language served (IVR_LANG, IVR_LANGS, IVR_LANG_BY_NUMBER)."""
     return {lang: load_language(settings, lang) for lang in settings.languages}
+
+
+def load_whisper_words(settings: Settings) -> AgentWords:
+    """The whisper's words in the agents' language (IVR_AGENT_LANG, default IVR_LANG).
+
+    Read on its own: agents may speak a language no caller is served in. Raises
+    LanguageFilesError (a start-up error) when that language has no valid prompts file."""
+    try:
+        return load_agent_words(settings.prompts_dir, settings.agents_lang)
+    except PromptError as exc:
+        raise LanguageFilesError(f"IVR_AGENT_LANG: {exc}") from None
