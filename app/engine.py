@@ -15,7 +15,7 @@ from app.dialog.flow import step
 from app.dialog.nodes import NODES, expected_for
 from app.dialog.prompts import Prompts
 from app.dialog.state import CallState
-from app.dialog.summary import build as build_summary, render as render_summary, whisper
+from app.dialog.summary import build as build_summary, render as render_summary
 from app.dialog.turns import replay
 from app.dialog.wording import speakable
 from app.logs import bind_call
@@ -106,10 +106,12 @@ class Engine:
                  today: Callable[[], date] = date.today, survey: bool = False,
                  verify_orders: bool = True, order_digits: Sequence[int] = (5,),
                  languages: Mapping[str, CallLanguage] | None = None, lang: str = "en",
-                 lang_for: Callable[[str], str] | None = None,
-                 whisper_for: Callable[[Summary], str] = whisper) -> None:
+                 lang_for: Callable[[str], str] | None = None, *,
+                 whisper_for: Callable[[Summary], str]) -> None:
         """`prompts` and `matcher` serve `lang`, the default; `languages` adds others, and
-        `lang_for(called number)` picks a call's language (default: always `lang`)."""
+        `lang_for(called number)` picks a call's language (default: always `lang`).
+        `whisper_for(summary)` words what the agents hear and read (a whisper, a callback's note)
+        in their language: the factory gives it the words of that language's prompts file."""
         self.sessions = sessions
         self.business = business
         self.prompts = prompts
@@ -308,7 +310,8 @@ class Engine:
         if isinstance(action, CancelOrder):
             self.business.cancel_order(action.number)
         elif isinstance(action, RequestCallback):
-            self._notify("on_callback", state, action)
+            note = self.whisper_for(action.summary) if action.summary is not None else action.note
+            self._notify("on_callback", state, replace(action, note=note))
         return None
 
     def _render(self, state: CallState, actions: list[Action]) -> Reply:

@@ -13,7 +13,7 @@ from app.config import Settings
 from app.dialog.summary import whisper
 from app.engine import CallLanguage, CallObserver, Engine
 from app.dialog.prompts import Prompts
-from app.loading import load_languages
+from app.loading import load_languages, load_whisper_words
 from app.nlu.grammar import Grammar
 from app.nlu.intents import Matcher
 from app.services import Services
@@ -69,6 +69,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
                    observers: list[CallObserver] | None = None) -> Services:
     """The engine and adapters for one app (also used by the in-process simulator)."""
     loaded = load_languages(settings)
+    agent_words = load_whisper_words(settings)
     grammar, prompts = loaded[settings.lang]
     matcher = Matcher(grammar)
     others = {lang: CallLanguage(p, Matcher(g)) for lang, (g, p) in loaded.items() if lang != settings.lang}
@@ -89,7 +90,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         languages=others,
         lang=settings.lang,
         lang_for=settings.lang_for,
-        whisper_for=lambda summary: whisper(summary, settings.agents_lang),
+        whisper_for=lambda summary: whisper(summary, agent_words),
     )
     services = Services(
         settings=settings,
@@ -101,6 +102,7 @@ def build_services(settings: Settings, sessions: SessionStore | None = None,
         records=records,
         metrics=metrics,
         messages=MessageStore(settings.data_dir / "messages"),
+        agent_words=agent_words,
     )
     if settings.transport in ("stream", "record"):
         matchers = {lang: engine.languages[lang].matcher for lang in loaded}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config import Settings
+from app.dialog.agentwords import AgentWords
 from app.engine import Engine
 from app.store.records import CallRecords
 from app.telephony.security import SignatureChecker, StreamTokens
@@ -20,6 +21,7 @@ class Services:
     signatures: SignatureChecker
     style: TwimlStyle
     stream_tokens: StreamTokens
+    agent_words: AgentWords       # the whisper's words in the agents' language (prompts file)
     asr_name: str = "none"
     recordings: Any = None        # RecordedTurns: record transport and voicemail (speech deployments)
     voice: Any = None             # VoiceKit shared by live Media Streams calls (speech deployments)

@@ -79,11 +79,15 @@ class RecordMessage:
 
 @dataclass(frozen=True)
 class RequestCallback:
-    """Store a callback request for the agents, with the call's context."""
+    """Store a callback request for the agents, with the call's context.
+
+    The flow gives the `summary`; the engine words it as `note` in the agents' language (the
+    flow has no words of its own), as for a transfer's whisper."""
 
     phone: str
     note: str = ""
     transcript: str = ""
+    summary: Summary | None = None
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,17 @@ class AgentWords:
     def from_document(cls, doc: object, lang: str, origin: str = "prompts") -> "AgentWords":
         """Validate the `agent:` section of a parsed prompts file.
 
-        Raises PromptError naming `origin` and the key: no section, a missing or unknown frame,
-        a malformed frame or one with a {slot} it cannot be given, a lookup that is not a
-        mapping of words."""
+        Raises PromptError naming `origin` and the key: no section or an unknown part of it, a
+        missing or unknown frame, a malformed frame or one with a {slot} it cannot be given, a
+        lookup that is not a mapping of words."""
         section = doc.get(SECTION) if isinstance(doc, dict) else None
         if not isinstance(section, dict):
             raise PromptError(f"{origin}: expected an '{SECTION}' section (the words of the agent's "
                               f"whisper: frames, wants, reasons, languages)")
+        unknown = [str(key) for key in section if key not in ("frames", *LOOKUPS)]
+        if unknown:     # a misspelt lookup would otherwise be ignored without a word
+            raise PromptError(f"{origin}: {SECTION}.{unknown[0]} is not a part of the whisper's words "
+                              f"(known: frames, {', '.join(LOOKUPS)})")
         frames = _words(section, "frames", origin)
         for key, text in frames.items():
             _check_frame(origin, key, text)
@@ -116,52 +120,3 @@ def _check_frame(origin: str, key: str, text: str) -> None:
         text.format(**{name: "" for name in allowed})
     except (KeyError, IndexError, ValueError) as exc:
         raise PromptError(f"{where} is malformed: {exc!r}") from None
-
-
-# The tables the whisper still reads; they move to prompts/<lang>.yaml (agent:).
-# Sentence frames of the whisper. English is what the whisper has always said.
-FRAMES = {
-    "en": {"about": ", about {want}.", "order": "Order {number}{status}.", "reason": "Reason: {why}.",
-           "frustrated": "Sounds frustrated.", "said": 'Said: "{quote}".', "unknown": "Unknown caller",
-           "withheld": "Caller number withheld", "speaks": "Caller speaks {language}.",
-           "not_found": "order not found, number {number}", "tries": ", after {tries} tries",
-           "incoming": "Incoming caller.", "page": " The call details are on your agent page.",
-           "take": " Press 1 to take the call."},
-    "fr": {"about": ", pour {want}.", "order": "Commande {number}{status}.", "reason": "Motif : {why}.",
-           "frustrated": "Semble agacé.", "said": 'A dit : "{quote}".', "unknown": "Appelant inconnu",
-           "withheld": "Numéro masqué", "speaks": "L'appelant parle {language}.",
-           "not_found": "commande introuvable, numéro {number}", "tries": ", après {tries} essais",
-           "incoming": "Appel entrant.", "page": " Le détail de l'appel est sur votre page conseiller.",
-           "take": " Appuyez sur 1 pour prendre l'appel."},
-}
-# What the call is about, by task (English comes from the summary itself).
-WANTS = {
-    "fr": {"order_status": "le suivi d'une commande", "return_item": "un retour",
-           "refund_status": "un remboursement", "cancel_order": "annuler une commande",
-           "store_hours": "les horaires des magasins", "store_location": "l'adresse d'un magasin",
-           "billing_issue": "un problème de facturation", "complaint": "une réclamation"},
-}
-# Why the bot handed over (the flow's reasons are English identifiers).
-REASONS = {
-    "fr": {"asked for a person": "demande un conseiller", "billing question": "question de facturation",
-           "complaint": "réclamation", "silent twice": "silence deux fois",
-           "not understood twice": "pas compris deux fois",
-           "speech recognition failed": "reconnaissance vocale en panne",
-           "technical problem": "problème technique", "storage unavailable": "problème technique",
-           "order not found": "commande introuvable", "agent unavailable": "aucun conseiller disponible"},
-}
-# A language's name, as said in each agents' language.
-LANGUAGE_NAMES = {
-    "en": {"en": "English", "fr": "French"},
-    "fr": {"en": "anglais", "fr": "français"},
-}
-
-
-def frames(lang: str) -> dict[str, str]:
-    """The whisper's frames in `lang` (English for a language without its own)."""
-    return FRAMES.get(lang, FRAMES["en"])
-
-
-def language_name(caller_lang: str, agents_lang: str) -> str:
-    """'French' for an English-speaking agent, 'français' for a French-speaking one."""
-    return LANGUAGE_NAMES.get(agents_lang, LANGUAGE_NAMES["en"]).get(caller_lang, caller_lang)

@@ -364,8 +364,8 @@ def _callback(s: CallState, transcript: str, left_message: bool = False) -> Resu
         return s, ask(s, "collect_callback")
     s.node = "ended"
     s.outcome = "voicemail"
-    note = summary.whisper(summary.build(s, s.transfer_reason or "agent unavailable"))   # the message is apart
-    actions: list[Action] = [RequestCallback(number, note, transcript)]
+    about = summary.build(s, s.transfer_reason or "agent unavailable")   # the message is apart
+    actions: list[Action] = [RequestCallback(number, transcript=transcript, summary=about)]
     closing = "message_saved" if left_message else "callback_saved_keyed" if s.callback_number else "callback_saved"
     return s, actions + [Say(closing), Hangup("voicemail")]
 

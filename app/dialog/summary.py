@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import re
 
-from app.dialog import agentwords
 from app.dialog.actions import Summary
+from app.dialog.agentwords import AgentWords
 from app.dialog.callerid import callable_number
 from app.dialog.state import CallState
 from app.dialog.wording import say_status
 from app.nlu.redact import redact
 
-# What the call is about, read after "Calling about".
+# What the call is about, read after "Calling about" on the call page (the whisper words it
+# from the prompts file's agent.wants).
 _WANTS = {
     "order_status": "order status",
     "return_item": "a return",
@@ -109,28 +110,28 @@ def _quote(words: str) -> str:
     return clipped + ("..." if len(tokens) > _MAX_QUOTE_WORDS else "")
 
 
-def whisper(summary: Summary, lang: str = "en") -> str:
+def whisper(summary: Summary, words: AgentWords) -> str:
     """What the agent hears before taking the call: about ten seconds, nothing twice.
 
-    Who, what they want, the caller's language when it is not the agents' (`lang`), the order
-    and its status, why they were handed over, and at most one quote: the caller's surest
-    words that say something the rest does not, if time is left.
+    Who, what they want, the caller's language when it is not the agents' (`words.lang`), the
+    order and its status, why they were handed over, and at most one quote: the caller's surest
+    words that say something the rest does not, if time is left. `words` are the agents'
+    language's, from its prompts file (the `agent:` section).
     The call page keeps the full detail (render)."""
-    words = agentwords.frames(lang)
-    want = agentwords.WANTS.get(lang, {}).get(summary.task, summary.want)
-    parts = [_whisper_who(summary, words) + (words["about"].format(want=want) if want else ".")]
-    if summary.caller_lang and summary.caller_lang != lang:
-        parts.append(words["speaks"].format(language=agentwords.language_name(summary.caller_lang, lang)))
+    want = words.want(summary.task, summary.want)
+    parts = [_whisper_who(summary, words) + (words.frame("about", want=want) if want else ".")]
+    if summary.caller_lang and summary.caller_lang != words.lang:
+        parts.append(words.frame("speaks", language=words.language(summary.caller_lang)))
     if summary.order_number:
-        status = f", {say_status(summary.order_status, lang)}" if summary.order_status else ""
-        parts.append(words["order"].format(number=summary.order_number, status=status))
-    parts.append(words["reason"].format(why=_why(summary, lang)))
+        status = f", {say_status(summary.order_status, words.lang)}" if summary.order_status else ""
+        parts.append(words.frame("order", number=summary.order_number, status=status))
+    parts.append(words.frame("reason", why=_why(summary, words)))
     if summary.frustrated:
-        parts.append(words["frustrated"])
+        parts.append(words.frame("frustrated"))
     room = WHISPER_WORDS - spoken_words(" ".join(parts))
     quote = _clip(best_quote(summary.sure_words, " ".join(parts)), room - 1)   # "Said:" is a word
     if quote:
-        parts.insert(-1 if summary.frustrated else len(parts), words["said"].format(quote=quote))
+        parts.insert(-1 if summary.frustrated else len(parts), words.frame("said", quote=quote))
     return " ".join(parts)
 
 
@@ -144,23 +145,22 @@ def _clip(quote: str, room: int) -> str:
     return quote if 0 < spoken_words(quote) <= room else ""
 
 
-def _why(summary: Summary, lang: str = "en") -> str:
+def _why(summary: Summary, words: AgentWords) -> str:
     """The reason, with the failed tries unless it counts them itself; for an order never
     found, which number the caller gave."""
-    words = agentwords.frames(lang)
-    reason = agentwords.REASONS.get(lang, {}).get(summary.reason, summary.reason)
+    reason = words.reason(summary.reason)
     missing = next((m.group(1) for m in map(_NOT_FOUND.match, reversed(summary.told)) if m), "")
     if summary.reason == "order not found" and missing:
-        reason = words["not_found"].format(number=missing)
+        reason = words.frame("not_found", number=missing)
     if summary.tries >= 2 and "twice" not in summary.reason:
-        reason += words["tries"].format(tries=summary.tries)
+        reason += words.frame("tries", tries=summary.tries)
     return reason
 
 
-def _whisper_who(summary: Summary, words: dict[str, str]) -> str:
+def _whisper_who(summary: Summary, words: AgentWords) -> str:
     if summary.caller_name:
         return summary.caller_name
-    return words["unknown"] if summary.caller_number else words["withheld"]
+    return words.frame("unknown") if summary.caller_number else words.frame("withheld")
 
 
 def best_quote(utterances: tuple[str, ...], already_said: str) -> str:

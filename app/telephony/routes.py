@@ -10,7 +10,6 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from app.dialog.actions import Hangup, Listen, RecordMessage
 from app.dialog.events import AgentAnswered, Digits, NoInput, TechnicalFault, TransferEnded, WhisperStarted
 from app.dialog.state import CallState
-from app.dialog import agentwords
 from app.dialog.summary import build as build_summary, whisper as whisper_summary
 from app.dialog.wording import speakable
 from app.engine import Handover, Reply
@@ -148,13 +147,13 @@ def whisper() -> Response:
         state = svc.engine.handle(parent, WhisperStarted(agent_leg if forms.is_sid(agent_leg) else ""),
                                   loaded=state).state or state
     lang = svc.settings.agents_lang           # the agents' language, not the caller's
-    words = agentwords.frames(lang)
-    text = whisper_summary(build_summary(state, state.transfer_reason), lang) if state else words["incoming"]
+    words = svc.agent_words
+    text = whisper_summary(build_summary(state, state.transfer_reason), words) if state else words.frame("incoming")
     response = VoiceResponse()
     gather_keys = Gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                          action=svc.style.url("/voice/whisper/answer", parent=parent))
-    page = words["page"] if svc.settings.agent_token else ""
-    gather_keys.say(speakable(text) + page + words["take"],
+    page = [words.frame("page")] if svc.settings.agent_token else []
+    gather_keys.say(" ".join([speakable(text), *page, words.frame("take")]),
                     language=twiml.SAY_LANGUAGES.get(lang, svc.style.language) if lang != svc.settings.lang
                     else svc.style.language)
     response.append(gather_keys)

@@ -50,6 +50,7 @@ def test_a_frame_with_a_slot_it_cannot_be_given_fails_to_load(tmp_path: Path) ->
     ('    take: "Press', '    tak: "Press', r"agent\.frames\.tak is not a whisper frame"),
     ('    order_status: "order status"', '    order_status: 3', r"agent\.wants\.order_status must be words in quotes"),
     ("\nagent:\n", "\nwhisper:\n", r"en\.yaml: expected an 'agent' section"),
+    ("  wants:\n", "  want:\n", r"agent\.want is not a part of the whisper's words"),
 ])
 def test_broken_whisper_words_are_clear_errors(tmp_path: Path, old: str, new: str, error: str) -> None:
     with pytest.raises(PromptError, match=error):
@@ -61,3 +62,14 @@ def test_lookups_fall_back_to_the_codes_identifiers() -> None:
     assert (words.want("order_status", "order status"), words.reason("silent twice"), words.language("fr")) == \
         ("order status", "silent twice", "fr")
 
+
+def test_agents_language_needs_its_prompts_file(settings) -> None:
+    from app.factory import build_services
+    from app.loading import LanguageFilesError
+    from app.store.sessions import MemorySessions
+
+    with pytest.raises(LanguageFilesError, match=r"IVR_AGENT_LANG: .*de\.yaml: no prompts for language 'de'"):
+        build_services(settings.replace(agent_lang="de"), MemorySessions())
+    # Agents may hear a language no caller is served in: its file is read for the whisper alone.
+    services = build_services(settings.replace(agent_lang="fr"), MemorySessions())
+    assert services.agent_words.lang == "fr" and "fr" not in services.engine.languages

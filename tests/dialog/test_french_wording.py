@@ -6,6 +6,7 @@ from datetime import date
 from app.dialog.actions import Summary
 from app.dialog.summary import whisper
 from app.dialog.wording import say_date, say_hours, say_list, say_status, speakable
+from tests.dialog.shipped_words import EN, FR
 
 TODAY = date(2026, 11, 21)      # a Saturday
 
@@ -36,13 +37,13 @@ def test_clock_times_are_spoken_as_hours() -> None:
 def test_the_whisper_in_french_for_french_speaking_agents() -> None:
     summary = Summary(reason="asked for a person", want="order status", caller_name="Jane Doe",
                       order_number="48217", order_status="shipped", task="order_status", caller_lang="en")
-    assert whisper(summary, "fr") == ("Jane Doe, pour le suivi d'une commande. L'appelant parle anglais. "
+    assert whisper(summary, FR) == ("Jane Doe, pour le suivi d'une commande. L'appelant parle anglais. "
                                       "Commande 48217, en cours de livraison. Motif : demande un conseiller.")
-    assert whisper(summary) == "Jane Doe, about order status. Order 48217, on its way. Reason: asked for a person."
+    assert whisper(summary, EN) == "Jane Doe, about order status. Order 48217, on its way. Reason: asked for a person."
 
 
 def test_caller_speaks_french_for_english_speaking_agents() -> None:
     summary = Summary(reason="billing question", want="a billing problem", caller_number="+15550123",
                       task="billing_issue", caller_lang="fr")
-    assert whisper(summary) == ("Unknown caller, about a billing problem. Caller speaks French. "
+    assert whisper(summary, EN) == ("Unknown caller, about a billing problem. Caller speaks French. "
                                 "Reason: billing question.")

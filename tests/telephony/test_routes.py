@@ -70,6 +70,41 @@ def test_whisper_tells_agent_then_asks_for_key(settings, agent_token, page) -> N
     assert accepted.get_data(as_text=True) == f"{XML}<Response />"
 
 
+def test_the_whisper_says_the_operators_words_from_the_prompts_file(settings, tmp_path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    shipped = (settings.prompts_dir / "en.yaml").read_text(encoding="utf-8")
+    edits = {'reason: "Reason: {why}."': 'reason: "Handed over: {why}."',
+             'take: "Press 1 to take the call."': 'take: "Press 1 to talk to them."',
+             'asked for a person: "asked for a person"': 'asked for a person: "wants a human"'}
+    for old, new in edits.items():
+        assert old in shipped
+        shipped = shipped.replace(old, new)
+    (prompts / "en.yaml").write_text(shipped, encoding="utf-8")
+    app = create_app(settings.replace(prompts_dir=prompts), today=lambda: TODAY)
+    twilio = TwilioClient(app.test_client())
+    twilio.post("/voice/incoming", {**CALL, "From": "+15550100"})
+    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
+    whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
+    assert whisper.get_data(as_text=True) == (
+        f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
+        f'method="POST" numDigits="1" timeout="6"><Say language="en-US">Jane Doe. '
+        f'Handed over: wants a human. Press 1 to talk to them.</Say></Gather>'
+        f'<Hangup /></Response>')
+
+
+def test_a_prompts_file_missing_a_whisper_frame_stops_the_start_up(settings, tmp_path) -> None:
+    from app.loading import LanguageFilesError
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    shipped = (settings.prompts_dir / "en.yaml").read_text(encoding="utf-8")
+    (prompts / "en.yaml").write_text(shipped.replace('    take: "Press 1 to take the call."\n', ""),
+                                     encoding="utf-8")
+    with pytest.raises(LanguageFilesError, match=rf"{prompts / 'en.yaml'}: agent\.frames\.take is missing"):
+        create_app(settings.replace(prompts_dir=prompts), today=lambda: TODAY)
+
+
 def test_unanswered_agent_rings_the_next_then_offers_a_message(twilio: TwilioClient) -> None:
     twilio.post("/voice/incoming", CALL)
     twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
