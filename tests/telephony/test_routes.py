@@ -56,16 +56,8 @@ def test_no_input_reprompts_shorter(twilio: TwilioClient) -> None:
     ("agent-secret", "The call details are on your agent page. "),
 ])
 def test_whisper_tells_agent_then_asks_for_key(settings, agent_token, page) -> None:
-    app = create_app(settings.replace(agent_token=agent_token), today=lambda: TODAY)
-    twilio = TwilioClient(app.test_client())
-    twilio.post("/voice/incoming", {**CALL, "From": "+15550100"})
-    twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
-    whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
-    assert whisper.get_data(as_text=True) == (
-        f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
-        f'method="POST" numDigits="1" timeout="6"><Say language="en-US">Jane Doe. '
-        f'Reason: asked for a person. {page}Press 1 to take the call.</Say></Gather>'
-        f'<Hangup /></Response>')
+    twilio = TwilioClient(create_app(settings.replace(agent_token=agent_token), today=lambda: TODAY).test_client())
+    assert _jane_asks_for_a_person(twilio) == _whisper(f"Jane Doe. Reason: asked for a person. {page}Press 1 to take the call.")
     accepted = twilio.post("/voice/whisper/answer?parent=CA0001", {"CallSid": "CA0002", "Digits": "1"})
     assert accepted.get_data(as_text=True) == f"{XML}<Response />"
 
@@ -81,16 +73,21 @@ def test_the_whisper_says_the_operators_words_from_the_prompts_file(settings, tm
         assert old in shipped
         shipped = shipped.replace(old, new)
     (prompts / "en.yaml").write_text(shipped, encoding="utf-8")
-    app = create_app(settings.replace(prompts_dir=prompts), today=lambda: TODAY)
-    twilio = TwilioClient(app.test_client())
+    twilio = TwilioClient(create_app(settings.replace(prompts_dir=prompts), today=lambda: TODAY).test_client())
+    assert _jane_asks_for_a_person(twilio) == _whisper("Jane Doe. Handed over: wants a human. Press 1 to talk to them.")
+
+
+def _jane_asks_for_a_person(twilio: TwilioClient) -> str:
+    """A known caller presses 0; the TwiML the first agent's leg gets."""
     twilio.post("/voice/incoming", {**CALL, "From": "+15550100"})
     twilio.post("/voice/gather", {"CallSid": "CA0001", "Digits": "0"})
-    whisper = twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"})
-    assert whisper.get_data(as_text=True) == (
-        f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
-        f'method="POST" numDigits="1" timeout="6"><Say language="en-US">Jane Doe. '
-        f'Handed over: wants a human. Press 1 to talk to them.</Say></Gather>'
-        f'<Hangup /></Response>')
+    return twilio.post("/voice/whisper?attempt=0", {"CallSid": "CA0002", "ParentCallSid": "CA0001"}).get_data(as_text=True)
+
+
+def _whisper(said: str) -> str:
+    return (f'{XML}<Response><Gather action="{BASE}/voice/whisper/answer?parent=CA0001" input="dtmf" '
+            f'method="POST" numDigits="1" timeout="6"><Say language="en-US">{said}</Say></Gather>'
+            f'<Hangup /></Response>')
 
 
 def test_a_prompts_file_missing_a_whisper_frame_stops_the_start_up(settings, tmp_path) -> None:
