@@ -16,17 +16,6 @@ GARBAGE_PREFIX = "oog_"
 # 1e16 -> 79/80, 0/40; 1e20 -> 80/80, 4/40. Without the garbage path 30/40 were forced.
 GARBAGE_PENALTY = "10000000000000000"
 HESITATIONS = ("um", "uh", "er")   # in the dictionary; see jsgf
-# A hesitation before the number and "double"/"triple" are detours from the plain number, priced
-# against its /1/ (JSGF weights are normalised within each alternation). Free, they were taken where
-# the audio did not need them: the leading "oh" of AN4's 07922 and 06708 was heard as "uh", and the
-# four digits left were stretched to five (79281, 67018). Decoding the 70 AN4 digit strings with the
-# collect-order grammar: 28/38 right with them free; hesitations priced 1e-4 28/38, 1e-8 29/38,
-# 1e-12 and 1e-16 30/38 (double/triple priced too: 30/38). Kept below the price of one garbage phone
-# (1e-16) so that a hesitation really said is not cheaper as garbage: at 1e-16 a synthesized "um
-# three oh five one two" came back empty (tests/speech/test_listening_points.py). Carrier words
-# ("it is") are not priced: priced too, the other phrases and the escapes became relatively
-# cheaper, and a synthesized "um four eight two one seven" came back as "put me to a human".
-DETOUR = "/0.000000000001/"
 
 
 def jsgf_for(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[int] = (5,)) -> str:
@@ -40,18 +29,13 @@ def jsgf_for(phrases: list[str], escapes: Sequence[str] = (), lengths: Sequence[
         rules += number_rules(lengths)
     # Callers start a number with a hesitation ("um, four eight two..."): on 44 synthesized
     # order numbers, 10 right instead of 6 and no-matches 18 instead of 25, AN4 numbers as
-    # before (both before TELEPHONE_CMN; docs/benchmarks.md). Priced as a detour (DETOUR). Not
-    # elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer escapes were heard.
-    lead = hesitation_lead() if any(DIGITS in p for p in phrases) else ""
+    # before (both before TELEPHONE_CMN; docs/benchmarks.md). Not elsewhere: at a yes/no question "agent" came back as "uh agent" and fewer
+    # escapes were heard.
+    lead = f"[{' | '.join(HESITATIONS)}] " if any(DIGITS in p for p in phrases) else ""
     return ("#JSGF V1.0;\ngrammar ivr;\n"
             f"public <utt> = {lead}({' | '.join(alternatives)}) | <garbage>;\n" + rules +
             "<garbage> = <phone>+;\n"
             f"<phone> = {garbage} | /{GARBAGE_PENALTY}/ {GARBAGE_PREFIX}void;\n")
-
-
-def hesitation_lead() -> str:
-    """An optional hesitation before the answer, priced as a detour."""
-    return "(/1/ <NULL> | " + " | ".join(f"{DETOUR} {h}" for h in HESITATIONS) + ") "
 
 
 def _alternatives(phrases: list[str]) -> list[str]:
@@ -76,9 +60,7 @@ def _alternatives(phrases: list[str]) -> list[str]:
 
 
 def number_rules(lengths: Sequence[int]) -> str:
-    """<number>: exactly one of the allowed digit counts, as callers say them ("double seven").
-
-    Digit by digit is the plain path; each way with "double" or "triple" is a detour (DETOUR)."""
+    """<number>: exactly one of the allowed digit counts, as callers say them ("double seven")."""
     def compositions(n: int) -> list[list[str]]:
         if n == 0:
             return [[]]
@@ -87,6 +69,5 @@ def number_rules(lengths: Sequence[int]) -> str:
             if size <= n:
                 out += [[word] + rest for rest in compositions(n - size)]
         return out
-    bodies = [f"{'/1/' if all(w == '<digit>' for w in c) else DETOUR} {' '.join(c)}"
-              for n in sorted(set(lengths)) for c in compositions(n)]
+    bodies = [" ".join(c) for n in sorted(set(lengths)) for c in compositions(n)]
     return f"<number> = {' | '.join(bodies)};\n<digit> = {' | '.join(DIGIT_WORDS)};\n"
