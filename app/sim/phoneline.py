@@ -20,7 +20,8 @@ from app.dialog.events import Event, Heard
 from app.dialog.state import CallState
 from app.engine import Handover, Reply
 from app.services import Services
-from app.speech.audio import ULAW_FRAME_BYTES, ULAW_SILENCE, dbfs, frames, pcm16_to_ulaw, ulaw_to_pcm16
+from app.speech.audio import (FRAME_SAMPLES, ULAW_FRAME_BYTES, ULAW_SILENCE, frame_levels, frames, pcm16_to_ulaw,
+                              ulaw_to_pcm16)
 from app.telephony.streams import mark_name
 from app.telephony.voice import FRAME_MS, VoiceCall
 
@@ -38,10 +39,11 @@ def words_end(ulaw: bytes, noise_dbfs: float | None = None) -> float:
     The end of the last 20 ms frame within WORDS_FLOOR_DB of the loudest and, on a noisy line,
     WORDS_OVER_NOISE_DB above its noise (`noise_dbfs`): else the noise counts as words.
     """
-    levels = [dbfs(ulaw_to_pcm16(frame)) for frame in frames(ulaw, ULAW_FRAME_BYTES, pad=ULAW_SILENCE)]
-    if not levels:
+    pcm = np.frombuffer(ulaw_to_pcm16(ulaw), dtype="<i2")
+    levels = frame_levels(pcm, FRAME_SAMPLES, pad=True, full_scale=True)   # dbfs() of each frame
+    if not len(levels):
         return 0.0
-    floor = max(max(levels) - WORDS_FLOOR_DB, -math.inf if noise_dbfs is None else noise_dbfs + WORDS_OVER_NOISE_DB)
+    floor = max(levels.max() - WORDS_FLOOR_DB, -math.inf if noise_dbfs is None else noise_dbfs + WORDS_OVER_NOISE_DB)
     last = max(i for i, level in enumerate(levels) if level >= floor)
     return (last + 1) * FRAME_MS
 

@@ -6,7 +6,7 @@ import math
 import warnings
 import wave
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -52,8 +52,44 @@ def rms(pcm16: bytes) -> int:
 
 def dbfs(pcm16: bytes) -> float:
     """Level in dB relative to full scale; digital silence gives SILENCE_DBFS."""
-    value = rms(pcm16)
+    return _rms_dbfs(rms(pcm16))
+
+
+def _rms_dbfs(value: int) -> float:
     return 20.0 * math.log10(value / 32768.0) if value > 0 else SILENCE_DBFS
+
+
+def frame_power(samples: np.ndarray, frame: int, pad: bool = False) -> np.ndarray:
+    """Mean square of each `frame`-sample frame of 16-bit samples, in order. A part frame at the
+    end is left out, or with `pad` filled out with digital silence."""
+    x = np.asarray(samples, dtype=np.float64)
+    count = -(-len(x) // frame) if pad else len(x) // frame
+    if count * frame > len(x):
+        x = np.concatenate([x, np.zeros(count * frame - len(x))])
+    return (x[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
+
+
+def frame_levels(samples: np.ndarray, frame: int, pad: bool = False, full_scale: bool = False) -> np.ndarray:
+    """dB level of each `frame`-sample frame (framed as frame_power does).
+
+    By default 10·log10(mean square + 1e-9), in dB over one 16-bit step (digital silence: -90).
+    full_scale: what dbfs() says of each frame (integer RMS against full scale, SILENCE_DBFS for
+    digital silence), to the last bit."""
+    power = frame_power(samples, frame, pad)
+    if full_scale:
+        return np.array([_rms_dbfs(int(value)) for value in np.sqrt(power)], dtype=np.float64)
+    return 10.0 * np.log10(power + 1e-9)
+
+
+def noise_floor(levels: Sequence[float] | np.ndarray, percentile: float = 10.0,
+                above: float | None = None, empty: float = SILENCE_DBFS) -> float:
+    """A line's steady noise from its frame levels (any unit: dB, RMS): the `percentile`-th
+    frame, the quiet between and around the words. With `above`, only the levels above it count
+    (digital silence is not the line's noise); `empty` when no frame is left."""
+    values = np.asarray(levels, dtype=np.float64)
+    if above is not None:
+        values = values[values > above]
+    return float(np.percentile(values, percentile)) if len(values) else empty
 
 
 def silence_ulaw(ms: int) -> bytes:
@@ -150,11 +186,11 @@ def active_level_dbfs(pcm16: bytes, rate: int = RATE, span_db: float = 30.0) -> 
 
     A simplified active speech level (after ITU-T P.56): pauses and leading/trailing silence do
     not dilute it, so an SNR set against it means the same for a short "yes" and a long sentence."""
-    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)
+    x = np.frombuffer(pcm16, dtype="<i2")
     step = rate // 100
     if len(x) < step:
         return SILENCE_DBFS
-    power = np.mean(x[: len(x) // step * step].reshape(-1, step) ** 2, axis=1)
+    power = frame_power(x, step)
     if power.max() <= 0:
         return SILENCE_DBFS
     active = power[power >= power.max() * 10 ** (-span_db / 10)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Protocol, Sequence
 
-from app.speech.audio import RATE, dbfs
+from app.speech.audio import RATE, dbfs, noise_floor
 
 
 class EventKind(str, Enum):
@@ -165,7 +165,8 @@ def speech_onset(levels: Sequence[float], voiced_from: int) -> int:
     """
     if not levels:
         return 0
-    floor = max(max(min(levels), DIGITAL_SILENCE_DBFS) + ONSET_OVER_FLOOR_DB, ONSET_MIN_DBFS)
+    quietest = max(noise_floor(levels, percentile=0), DIGITAL_SILENCE_DBFS)   # digital silence as -90
+    floor = max(quietest + ONSET_OVER_FLOOR_DB, ONSET_MIN_DBFS)
     start = index = min(max(voiced_from, 0), len(levels) - 1)
     while index > 0 and start - index <= ONSET_GAP_FRAMES:
         index -= 1

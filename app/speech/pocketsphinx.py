@@ -22,7 +22,7 @@ import numpy as np
 import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
 
-from app.speech.audio import RATE, Resampler
+from app.speech.audio import RATE, Resampler, frame_levels, noise_floor
 from app.speech.jsgf import GARBAGE_PREFIX, HESITATIONS, PHONES, jsgf_for
 from app.nlu.speech_phrases import SpeechGrammar, expansions, pattern
 from app.speech.recognizer import (DIGITS, UNK, Result, Word, make_result, text_result,
@@ -35,6 +35,7 @@ MODEL_RATE = 16000
 # phrases with them were left out and a warning greeted every start.
 SPELLED_WORDS = {"eta": "IY T IY EY"}
 FRAME_S = 0.01  # PocketSphinx frame rate is 100 per second
+DECODER_FRAME_SAMPLES = 80  # one decoder frame of the 8 kHz line (10 ms)
 ABSORBED_SPEECH_MS = 200  # speech-level audio inside <sil>/noise segments -> out of grammar
 # A turn heard as an escape of several words may have more speech labelled silence than that: on
 # 44 synthesized escape lines (4 espeak-ng voices) the grammar path had the right words but put
@@ -49,7 +50,7 @@ ABSORBED_REL_DB = 30.0  # "speech-level": within this many dB of the utterance's
 # trailing silence): with steady line noise at 15 dB SNR, the noise itself was "speech-level",
 # every pause counted as absorbed speech and 90 % of noisy turns became no-matches.
 ABSORBED_OVER_FLOOR_DB = 10.0
-DIGITAL_SILENCE_DB = -85.0   # _frame_levels of exact zeros is -90 dB; no line's noise is this low
+DIGITAL_SILENCE_DB = -85.0   # frame_levels of exact zeros is -90 dB; no line's noise is this low
 DITHER_DBFS = -60.0  # see _dither
 # Where live cepstral mean normalisation settles on real telephone speech through our path
 # (8 kHz μ-law, upsampled): its mean over 230 recordings of many speakers (AN4, Speech Commands,
@@ -367,10 +368,13 @@ class PocketSphinxRecognizer:
         """Milliseconds of speech-level audio the decoder labelled silence or noise."""
         if not self._levels:
             return 0
-        levels = _frame_levels(np.concatenate(self._levels))
+        # Aligned with the decoder's frames. The line's noise floor leaves out digital silence (a
+        # line with silence suppression, or the zeros after synthesized speech, is not its noise).
+        levels = frame_levels(np.concatenate(self._levels), DECODER_FRAME_SAMPLES)
         if not len(levels):
             return 0
-        loud = levels > max(levels.max() - ABSORBED_REL_DB, _floor(levels) + ABSORBED_OVER_FLOOR_DB)
+        floor = noise_floor(levels, 10, above=DIGITAL_SILENCE_DB, empty=DIGITAL_SILENCE_DB)
+        loud = levels > max(levels.max() - ABSORBED_REL_DB, floor + ABSORBED_OVER_FLOOR_DB)
         absorbed = 0
         for seg in self._held[0].decoder.seg() or []:
             if _is_filler(_base(seg.word)):
@@ -397,20 +401,6 @@ def _dither(samples: np.ndarray, rng: np.random.Generator) -> bytes:
     synthesized phrases went from 72/80 to 80/80. Real lines are noisier than this anyway."""
     noise = rng.normal(0.0, 32768.0 * 10 ** (DITHER_DBFS / 20.0), len(samples))
     return np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
-
-
-def _frame_levels(samples: np.ndarray) -> np.ndarray:
-    """dB level of each 10 ms frame (80 samples at 8 kHz), aligned with the decoder's frames."""
-    n = len(samples) // 80
-    frames = samples[: n * 80].astype(np.float64).reshape(n, 80)
-    return 10.0 * np.log10((frames ** 2).mean(axis=1) + 1e-9)
-
-
-def _floor(levels: np.ndarray) -> float:
-    """The line's noise floor (dB): the 10th-percentile frame, digital silence left out (a
-    line with silence suppression, or the zeros after synthesized speech, is not its noise)."""
-    line = levels[levels > DIGITAL_SILENCE_DB]
-    return float(np.percentile(line, 10)) if len(line) else DIGITAL_SILENCE_DB
 
 
 def _confidence(ascore: float, frames: int) -> float:

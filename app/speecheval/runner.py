@@ -18,12 +18,11 @@ import numpy as np
 from app.dialog.events import NoInput, OrderLookedUp
 from app.services import Services
 from app.sim.phoneline import PhoneLine, words_end
-from app.speech.audio import RATE, read_wav, to_telephone, ulaw_to_pcm16
+from app.speech.audio import FRAME_SAMPLES, RATE, frame_power, noise_floor, read_wav, to_telephone, ulaw_to_pcm16
 from app.speecheval.items import ANYTHING_ELSE, COLLECT, MENU, YES_NO, Item
 
 KNOWN_CALLER = "+15550100"       # the demo customer: greeted with "are you calling about order ...?"
 UNKNOWN_CALLER = "+15550142"
-FRAME_SAMPLES = 160              # 20 ms at 8 kHz
 # Number outcomes, as the issue names them.
 RIGHT_FIRST, RIGHT_READ_BACK = "right first time", "right after a read-back"
 WRONG_READ_BACK, WRONG_ACTED, ASKED_AGAIN = "wrong number read back", "wrong number acted on", "asked again"
@@ -90,12 +89,8 @@ def run_item(services: Services, item: Item, ulaw: bytes) -> Outcome:
 def line_noise_rms(ulaw: bytes) -> float:
     """The steady noise of a noisy recording (16-bit RMS of its quietest 20 ms frames, 10th
     percentile): the line keeps it up before and after the words, as a real line would."""
-    pcm = np.frombuffer(ulaw_to_pcm16(ulaw), dtype="<i2").astype(np.float64)
-    count = len(pcm) // FRAME_SAMPLES
-    if not count:
-        return 0.0
-    rms = np.sqrt((pcm[: count * FRAME_SAMPLES].reshape(count, FRAME_SAMPLES) ** 2).mean(axis=1))
-    return float(np.percentile(rms, 10))
+    pcm = np.frombuffer(ulaw_to_pcm16(ulaw), dtype="<i2")
+    return noise_floor(np.sqrt(frame_power(pcm, FRAME_SAMPLES)), 10, empty=0.0)
 
 
 def _reach(line: PhoneLine, state: str) -> None:

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from app.nlu.numbers import spell_digits
-from app.speech.audio import pcm16_to_ulaw, ulaw_to_pcm16, write_wav
+from app.speech.audio import FRAME_SAMPLES, frame_power, pcm16_to_ulaw, ulaw_to_pcm16, write_wav
 from app.speech.tts import caller_audio
 from app.speecheval.items import COLLECT, MENU, STATES, YES_NO
 
@@ -100,8 +100,7 @@ def write_set(out: Path, lines: Sequence[Line], voices: Sequence[tuple[str, int,
 def with_noise(ulaw: bytes, snr_db: float, seed: int = 0) -> bytes:
     """White line noise at `snr_db` below the speech's level (RMS over its voiced 20 ms frames)."""
     x = np.frombuffer(ulaw_to_pcm16(ulaw), dtype="<i2").astype(np.float64)
-    frames = x[: len(x) // 160 * 160].reshape(-1, 160)
-    energy = (frames ** 2).mean(axis=1)
+    energy = frame_power(x, FRAME_SAMPLES)
     voiced = energy[energy > energy.max() * 10 ** (-30 / 10)] if len(energy) else energy
     speech_rms = float(np.sqrt(voiced.mean())) if len(voiced) else 0.0
     noise = np.random.default_rng(seed).normal(0.0, speech_rms / 10 ** (snr_db / 20), len(x))
