@@ -21,7 +21,7 @@ from app.dialog.state import CallState
 from app.engine import Handover, Reply
 from app.services import Services
 from app.speech.audio import (FRAME_SAMPLES, ULAW_FRAME_BYTES, ULAW_SILENCE, frame_levels, frames, pcm16_to_ulaw,
-                              ulaw_to_pcm16)
+                              ulaw_to_pcm16, ulaw_with_noise)
 from app.telephony.streams import mark_name
 from app.telephony.voice import FRAME_MS, VoiceCall
 
@@ -312,8 +312,7 @@ class PhoneLine:
         """A frame of the line while the caller says nothing."""
         if not self.noise_rms:
             return SILENT_FRAME
-        noise = self._noise.normal(0.0, self.noise_rms, ULAW_FRAME_BYTES)
-        return pcm16_to_ulaw(np.clip(np.rint(noise), -32768, 32767).astype("<i2").tobytes())
+        return ulaw_with_noise(np.zeros(ULAW_FRAME_BYTES), self.noise_rms, self._noise)
 
     def _until_quiet(self) -> None:
         deadline = self.clock_ms + REPLY_TIMEOUT_MS

@@ -169,6 +169,12 @@ def to_telephone(pcm16: bytes, rate: int) -> bytes:
     return pcm16_to_ulaw(resample(pcm16, rate, RATE))
 
 
+def ulaw_with_noise(samples: np.ndarray, rms: float, rng: np.random.Generator) -> bytes:
+    """16-bit samples (floats; zeros for a line where no one speaks) plus white noise of that
+    RMS (in 16-bit steps), as μ-law."""
+    return pcm16_to_ulaw(_to_int16(samples + rng.normal(0.0, rms, len(samples))))
+
+
 def add_noise(pcm16: bytes, noise_dbfs: float, seed: int = 0) -> bytes:
     """Add white noise at the given level (dBFS RMS), e.g. -50 for a noisy line."""
     x = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)

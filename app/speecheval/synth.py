@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from app.nlu.numbers import spell_digits
-from app.speech.audio import FRAME_SAMPLES, frame_power, pcm16_to_ulaw, ulaw_to_pcm16, write_wav
+from app.speech.audio import FRAME_SAMPLES, frame_power, ulaw_to_pcm16, ulaw_with_noise, write_wav
 from app.speech.tts import caller_audio
 from app.speecheval.items import COLLECT, MENU, STATES, YES_NO
 
@@ -103,8 +103,7 @@ def with_noise(ulaw: bytes, snr_db: float, seed: int = 0) -> bytes:
     energy = frame_power(x, FRAME_SAMPLES)
     voiced = energy[energy > energy.max() * 10 ** (-30 / 10)] if len(energy) else energy
     speech_rms = float(np.sqrt(voiced.mean())) if len(voiced) else 0.0
-    noise = np.random.default_rng(seed).normal(0.0, speech_rms / 10 ** (snr_db / 20), len(x))
-    return pcm16_to_ulaw(np.clip(np.rint(x + noise), -32768, 32767).astype("<i2").tobytes())
+    return ulaw_with_noise(x, speech_rms / 10 ** (snr_db / 20), np.random.default_rng(seed))
 
 
 def _speakable(text: str) -> str:
