@@ -8,6 +8,7 @@ rate 0.87 vs 1.04. (audioop.ratecv upsampling did as well as an ideal FFT interp
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -25,6 +26,7 @@ from pocketsphinx.lm import ArpaBoLM
 from app.speech.audio import RATE, Resampler, frame_levels, noise_floor
 from app.speech.jsgf import GARBAGE_PREFIX, HESITATIONS, PHONES, jsgf_for
 from app.nlu.speech_phrases import SpeechGrammar, expansions, pattern
+from app.nlu.templates import Template
 from app.speech.recognizer import (DIGITS, UNK, Result, Word, make_result, text_result,
                                    unique_phrases)
 
@@ -136,7 +138,6 @@ class PocketSphinxEngine:
         self._lock = threading.Lock()
         self._grammars: dict[object, tuple[str, str] | None] = {}
         self._escapes: dict[str, frozenset[str]] = {}          # search name -> its escape phrases
-        self._escape_sets: dict[tuple, frozenset[str]] = {}    # the same escapes for every state
         self._warned: set[str] = set()
         self._domain_lm: str | None = None
         self._words = self._new_slot(GRAMMAR).decoder      # dictionary lookups only
@@ -222,13 +223,8 @@ class PocketSphinxEngine:
                 jsgf = jsgf_for(kept, tuple(dict.fromkeys(escapes)), spec.number_lengths or (5,))
                 name = "g" + hashlib.sha1(jsgf.encode()).hexdigest()[:16]
                 self._grammars[spec] = (name, jsgf) if kept or escapes else None
-                self._escapes[name] = self._escape_phrases(spec)
+                self._escapes[name] = _escape_phrases(spec.escapes)
             return self._grammars[spec]
-
-    def _escape_phrases(self, spec: SpeechGrammar) -> frozenset[str]:
-        if spec.escapes not in self._escape_sets:
-            self._escape_sets[spec.escapes] = frozenset(expansions(spec.escapes))
-        return self._escape_sets[spec.escapes]
 
     def is_escape(self, search: tuple[str, str] | None, words: Sequence[Word]) -> bool:
         """True when the words (hesitations aside) are one of that grammar search's escapes."""
@@ -388,6 +384,13 @@ class PocketSphinxRecognizer:
         self._last_partial = ""
         self._resample.reset()
         self._rng = np.random.default_rng(0)   # the same words decode the same way in every turn
+
+
+@functools.lru_cache(maxsize=16)
+def _escape_phrases(templates: tuple[Template, ...]) -> frozenset[str]:
+    """Every phrase the escape templates stand for. Every dialog state has the same escapes, and
+    expanding them is 30,000 phrases and a quarter of a second (English grammar): once each."""
+    return frozenset(expansions(templates))
 
 
 def _release_all(engine: PocketSphinxEngine, held: list[_Slot]) -> None:
