@@ -12,8 +12,9 @@ GARBAGE_PREFIX = "oog_"
 # A phone-loop path beats the word models on synthetic voices unless every garbage phone pays a
 # price. JSGF weights are relative, so a never-matching dummy word with this much weight makes
 # each garbage phone cost ~ln(1e16). Measured on 80 in-grammar / 40 out-of-grammar synthesized
-# phrases with the "speech absorbed by silence" check (pocketsphinx.py): 1e12 -> 77/80 kept, 0/40 forced;
-# 1e16 -> 79/80, 0/40; 1e20 -> 80/80, 4/40. Without the garbage path 30/40 were forced.
+# phrases with the "speech absorbed by silence" check (pocketsphinx_stream.py): 1e12 -> 77/80
+# kept, 0/40 forced; 1e16 -> 79/80, 0/40; 1e20 -> 80/80, 4/40. Without the garbage path 30/40
+# were forced.
 GARBAGE_PENALTY = "10000000000000000"
 HESITATIONS = ("um", "uh", "er")   # in the dictionary; see jsgf
 
